@@ -1,0 +1,3 @@
+from jiaoyu_fupin.cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""Command-line interface: parses options, calls one library function, hands the result to a
+renderer. No reading, matching or workbook code lives here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from jiaoyu_fupin import __version__
+from jiaoyu_fupin.errors import FupinError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class FupinGroup(click.Group):
+    """Turns every unexpected exception into a one-line Chinese message (traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (FupinError, click.exceptions.Exit, click.exceptions.Abort, click.UsageError):
+            raise
+        except KeyboardInterrupt:
+            click.echo("已中断。", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。加 --debug 可查看详细信息。",
+                       err=True)
+            sys.exit(3)
+
+
+def out_option(f):
+    return click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
+                        help="输出文件夹（不存在则新建；不能是输入文件所在的文件夹）。")(f)
+
+
+def mask_option(f):
+    return click.option("--mask-ids", is_flag=True, help="在台账、屏幕输出中隐藏身份证号中间 8 位。")(f)
+
+
+def paths(name: str, help_: str, required: bool = True):
+    return click.option(name, multiple=True, required=required, type=click.Path(path_type=Path),
+                        help=help_)
+
+
+@click.group(cls=FupinGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", message="fupin %(version)s")
+@click.option("--debug", is_flag=True, help="出错时显示完整的程序调用栈（供开发人员排查）。")
+@click.option("-q", "--quiet", is_flag=True, help="不显示进度条。")
+@click.pass_context
+def main(ctx: click.Context, debug: bool, quiet: bool) -> None:
+    """fupin：教育扶贫学生资助对账工具。
+
+    读取扶贫部门建档立卡人口库、全国学生资助管理信息系统、省建档立卡学生资助系统和
+    各校学生名册的导出文件，把同一个孩子在各系统中对应起来，按政策核对，输出
+    应享未享、不该享受而享受、控辍保学等台账。
+
+    \b
+    第一次使用建议先运行：
+      fupin inspect 数据文件夹/
+      fupin init 配置/
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    ctx.obj["quiet"] = quiet
+
+
+@main.command("inspect", context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 格式输出（供脚本使用）。")
+@click.option("--columns", type=click.Path(path_type=Path), help="列名映射文件 columns.toml。")
+@click.pass_context
+def inspect_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, columns: Path | None) -> None:
+    """查看工具如何识别文件：来源系统、表头所在行、列对应关系、行数、无效证件号等。
+
+    \b
+    示例：
+      fupin inspect 名册/ 国办系统导出.xlsx
+      fupin inspect --json 全国资助系统.xlsx
+    """
+    from jiaoyu_fupin.inspect import inspect_paths
+    from jiaoyu_fupin.report.terminal import print_inspection
+
+    result = inspect_paths(list(files), columns=columns)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        print_inspection(result)
+
+
+@main.command("init", context_settings=CONTEXT)
+@click.argument("directory", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="覆盖已存在的 policy.toml / columns.toml。")
+def init_cmd(directory: Path, force: bool) -> None:
+    """生成可编辑的默认政策文件 policy.toml 和列名映射文件 columns.toml。
+
+    \b
+    示例：
+      fupin init 配置/
+    """
+    from jiaoyu_fupin.policy.init import write_defaults
+
+    for p in write_defaults(directory, force=force):
+        click.echo(f"已写入 {p}")
+
+
+def run() -> None:  # pragma: no cover - console entry for python -m
+    main()
+
+
+def _progress(ctx: click.Context):
+    """A rich progress display for the library's on_progress callback (no-op when quiet)."""
+    from jiaoyu_fupin.report.console import progress_callback
+
+    return progress_callback(quiet=bool(ctx.obj and ctx.obj.get("quiet")))
+
+
+@main.command("reconcile", context_settings=CONTEXT)
+@paths("--registry", "扶贫部门建档立卡人口库导出文件（可重复）。")
+@paths("--national", "全国学生资助管理信息系统导出的发放明细（可重复）。")
+@paths("--provincial", "省建档立卡学生资助系统导出的发放明细（可重复，可省略）。", required=False)
+@paths("--roster", "学生名册：文件或文件夹（文件夹中所有表格都会读取；可重复）。")
+@click.option("--semester", required=True, help="对账学期，如 2020春、2020秋、2020-spring。")
+@paths("--schools", "学校名单（学校名称、学段、收费等级）。", required=False)
+@click.option("--policy", "policy_path", type=click.Path(path_type=Path), help="政策文件 policy.toml（默认为内置政策）。")
+@click.option("--columns", "columns_path", type=click.Path(path_type=Path), help="列名映射文件 columns.toml。")
+@click.option("--split-by", type=click.Choice(["school", "township"]), help="另按学校或乡镇分别输出台账。")
+@click.option("--force", is_flag=True, help="输出文件夹中已有上次的结果时，覆盖它。")
+@mask_option
+@out_option
+@click.pass_context
+def reconcile_cmd(ctx, registry, national, provincial, roster, semester, schools, policy_path, columns_path,
+                  split_by, force, mask_ids, out):
+    """跨系统对账：找出应享未享、少发、多发、重复享受、不该享受而享受等问题。
+
+    \b
+    示例：
+      fupin reconcile --registry 建档立卡.xlsx --national 全国资助系统.xlsx \\
+          --provincial 省系统.xls --roster 名册/ --semester 2020秋 -o 结果/
+    """
+    from jiaoyu_fupin.reconcile.run import run_reconcile
+    from jiaoyu_fupin.report.console import print_reconcile
+
+    with _progress(ctx) as cb:
+        output = run_reconcile(registry=list(registry), national=list(national), provincial=list(provincial),
+                               roster=list(roster), semester=semester, schools=list(schools),
+                               policy_path=policy_path, columns_path=columns_path, out=out, mask_ids=mask_ids,
+                               force=force, split_by=split_by, argv=sys.argv[1:], on_progress=cb)
+    print_reconcile(output, mask_ids=mask_ids)

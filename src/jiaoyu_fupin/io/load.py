@@ -1,0 +1,274 @@
+"""Files -> ``model.Table``: read, find the header, map columns, account for every row.
+
+Every data row below the header ends up in exactly one of ``table.df`` (a record),
+``table.skipped`` (harmless: empty line, repeated header, total or signature line, a row of
+column numbers) or ``table.rejected`` (content without a name, an ID or a 学籍号).  Trailing empty
+rows are not data rows (the reader trims them).
+
+Work is column-wise: one numpy pass per column classifies the rows; the DataFrame is built from
+whole columns; only skipped/rejected rows (few) are looked at one by one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from jiaoyu_fupin.errors import InputError, UsageError
+from jiaoyu_fupin.io.columns_config import ColumnOverrides, load_columns
+from jiaoyu_fupin.io.header import (
+    REQUIRED,
+    HeaderMatch,
+    detect_source,
+    find_header,
+    missing_columns_message,
+    missing_required,
+)
+from jiaoyu_fupin.io.readers import RawSheet, expand_paths, read_raw
+from jiaoyu_fupin.model import ROW, SOURCES, RowIssue, Table
+
+#: A row whose first non-empty cell starts like this is a total / signature / notes line.
+TOTAL_PREFIXES = ("合计", "总计", "小计", "共计", "累计")
+FOOTER_PREFIXES = ("制表", "填表", "填报人", "填报单位", "审核", "审批", "负责人", "单位负责人", "经办人",
+                   "说明", "备注：", "备注:", "注：", "注:", "签字", "签名", "盖章", "单位（盖章）",
+                   "单位(盖章)", "校长签字", "联系电话：", "联系电话:")
+
+REASON_EMPTY = "空行"
+REASON_HEADER = "重复的表头行"
+REASON_TOTAL = "合计行"
+REASON_FOOTER = "表尾签字或说明行"
+REASON_NUMBERING = "列序号行"
+REASON_NO_KEY = "缺少姓名和证件号"
+REASON_NO_SCHOOL = "缺少学校名称"
+
+NO_HEADER = "没有找到可识别的表头（前 12 行中没有姓名、身份证号等列名）"
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SheetSkip:
+    """A sheet that was not loaded, with the Chinese reason."""
+
+    file: str
+    sheet: str
+    reason: str
+    path: str = ""
+
+    def ref(self) -> str:
+        return f"{self.file}:{self.sheet}"
+
+
+@dataclass
+class LoadResult:
+    tables: list[Table] = field(default_factory=list)
+    skipped_sheets: list[SheetSkip] = field(default_factory=list)
+
+    def __iter__(self):
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(t.rows_read for t in self.tables)
+
+
+# ----------------------------------------------------------------------------- public API
+
+def load_tables(paths: list[Path | str] | Path | str, source: str | None = None,
+                columns: str | Path | ColumnOverrides | None = None,
+                on_progress: ProgressFn | None = None) -> LoadResult:
+    """Read every file (folders: every spreadsheet inside, recursively) as ``Table`` objects.
+
+    ``source`` forces the kind (``registry`` …): required columns are then checked and a sheet
+    without a usable header is skipped (``LoadResult.skipped_sheets``) — unless no sheet of the
+    file is usable, which is an InputError.  With ``source=None`` each sheet's kind is guessed
+    and nothing is required.
+    """
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    if source is not None and (source not in SOURCES or source == "unknown"):
+        raise UsageError(f"未知的数据来源 {source}")
+    overrides = load_columns(columns)
+    files = expand_paths(list(paths))
+    result = LoadResult()
+    for k, (path, display) in enumerate(files):
+        for item in load_file(path, display, source, overrides):
+            if isinstance(item, SheetSkip):
+                result.skipped_sheets.append(item)
+            else:
+                result.tables.append(item)
+        if on_progress is not None:
+            on_progress("读取文件", k + 1, len(files))
+    return result
+
+
+def load_file(path: Path | str, display: str | None = None, source: str | None = None,
+              overrides: ColumnOverrides | None = None) -> list[Table | SheetSkip]:
+    """One file's sheets in order, each loaded as a Table or skipped with a reason."""
+    overrides = overrides or load_columns(None)
+    display = display or Path(path).name
+    raws = read_raw(path, display)
+    out: list[Table | SheetSkip] = []
+    missing_errors: list[str] = []
+    for raw in raws:
+        if raw.skip_reason:
+            out.append(SheetSkip(display, raw.sheet, raw.skip_reason, str(path)))
+            continue
+        item = sheet_to_table(raw, source, overrides)
+        if isinstance(item, str):  # missing required columns (forced source)
+            missing_errors.append(item)
+            out.append(SheetSkip(display, raw.sheet, item, str(path)))
+        else:
+            out.append(item)
+    if source is not None and not any(isinstance(x, Table) for x in out):
+        sheet_names = [r.sheet for r in raws if not r.skip_reason]
+        if missing_errors:
+            # the first sheet that had a header but lacked columns says what to fix
+            for raw, item in zip(raws, out):
+                if isinstance(item, SheetSkip) and item.reason in missing_errors:
+                    raise InputError(item.reason, file=display, sheet=raw.sheet or None)
+        labels = "、".join(sheet_names)
+        hint = f"请在 columns.toml 的 [{source}] 段指定列名，例如 name = \"学生名\""
+        raise InputError(f"{NO_HEADER}；{hint}" + (f"（检查过的工作表：{labels}）" if len(sheet_names) > 1 else ""),
+                         file=display, sheet=(sheet_names[0] or None) if len(sheet_names) == 1 else None)
+    return out
+
+
+def sheet_to_table(raw: RawSheet, source: str | None, overrides: ColumnOverrides) -> Table | SheetSkip | str:
+    """One raw sheet -> Table; a SheetSkip when no header is found; with a forced source, the
+    Chinese missing-columns message (str) when the header lacks required columns."""
+    if source is None:
+        header = find_header(raw, overrides.for_source(None) or None)
+        if header is None:
+            return SheetSkip(raw.file, raw.sheet, NO_HEADER, raw.path)
+        kind = detect_source(header.fields, header.title, raw.file,
+                             [c for line in header.lines for c in line])
+        if overrides.by_source.get(kind):
+            again = find_header(raw, overrides.for_source(kind))
+            if again is not None:
+                header = again
+        return build_table(raw, header, kind)
+    header = find_header(raw, overrides.for_source(source) or None, REQUIRED.get(source))
+    if header is None:
+        return SheetSkip(raw.file, raw.sheet, NO_HEADER, raw.path)
+    missing = missing_required(source, header.fields)
+    if missing:
+        return missing_columns_message(source, missing, [c for c in header.cells if c])
+    return build_table(raw, header, source)
+
+
+# ----------------------------------------------------------------------------- rows
+
+def _obj(values: list[str]) -> np.ndarray:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
+    start = header.row + 1
+    n = max(raw.n_rows - start, 0)
+    cols = [_obj(c[start:]) for c in raw.columns]
+    nonempty = np.zeros(n, dtype=np.int32)
+    first_col = np.full(n, -1, dtype=np.int32)
+    ne_by_col: list[np.ndarray] = []
+    for j, arr in enumerate(cols):
+        ne = arr != ""
+        ne_by_col.append(ne)
+        first_col[(first_col < 0) & ne] = j
+        nonempty += ne
+    reason = np.full(n, None, dtype=object)
+    reason[nonempty == 0] = REASON_EMPTY
+
+    # repeated header lines (multi-page exports)
+    for line in header.lines:
+        hdr_cols = [(j, t) for j, t in enumerate(line) if t]
+        if not hdr_cols:
+            continue
+        eq = np.zeros(n, dtype=np.int32)
+        for j, t in hdr_cols:
+            eq += cols[j] == t
+        need = min(2, len(hdr_cols))
+        rep = (eq >= need) & (eq * 5 >= nonempty * 4) & (nonempty > 0)
+        reason[rep & (reason == None)] = REASON_HEADER  # noqa: E711 - elementwise
+
+    # totals, signatures and notes: look at the first non-empty cell
+    for j, arr in enumerate(cols):
+        idx = np.flatnonzero((first_col == j) & (reason == None))  # noqa: E711
+        if not len(idx):
+            continue
+        firsts = arr[idx]
+        tot = np.fromiter((s.startswith(TOTAL_PREFIXES) for s in firsts), dtype=bool, count=len(idx))
+        foot = np.fromiter((s.startswith(FOOTER_PREFIXES) for s in firsts), dtype=bool, count=len(idx))
+        reason[idx[tot]] = REASON_TOTAL
+        reason[idx[foot & ~tot]] = REASON_FOOTER
+
+    # a row of column numbers (1 2 3 …) right under the header
+    if n and reason[0] is None and _is_numbering([c[0] for c in cols]):
+        reason[0] = REASON_NUMBERING
+
+    skipped_mask = reason != None  # noqa: E711
+    key_fields = ("school",) if source == "schools" else ("name", "id_number", "xueji_no")
+    key_cols = [header.fields[f] for f in key_fields if f in header.fields]
+    if key_cols:
+        has_key = np.zeros(n, dtype=bool)
+        for j in key_cols:
+            has_key |= ne_by_col[j]
+        rejected_mask = ~skipped_mask & ~has_key
+    else:
+        rejected_mask = np.zeros(n, dtype=bool)
+    keep = np.flatnonzero(~skipped_mask & ~rejected_mask)
+
+    if raw.row_numbers is not None:
+        row_no = np.asarray(raw.row_numbers[start:], dtype=np.int64)
+    else:
+        row_no = np.arange(start + 1, start + 1 + n, dtype=np.int64)
+
+    data: dict[str, pd.Series] = {}
+    for fld, j in sorted(header.fields.items(), key=lambda kv: kv[1]):
+        data[fld] = pd.Series(cols[j][keep], dtype=object)
+    data[ROW] = pd.Series(row_no[keep], dtype="int64")
+    df = pd.DataFrame(data)
+
+    def issues(mask: np.ndarray, why) -> list[RowIssue]:
+        out = []
+        for i in np.flatnonzero(mask):
+            vals = [c[i] for c in cols]
+            while vals and not vals[-1]:
+                vals.pop()
+            out.append(RowIssue(raw.file, raw.sheet, int(row_no[i]), why(i), tuple(vals)))
+        return out
+
+    no_key_reason = REASON_NO_SCHOOL if source == "schools" else REASON_NO_KEY
+    skipped = issues(skipped_mask, lambda i: reason[i])
+    rejected = issues(rejected_mask, lambda i: no_key_reason)
+    assert len(df) + len(skipped) + len(rejected) == n
+
+    return Table(
+        path=raw.path,
+        file=raw.file,
+        sheet=raw.sheet,
+        source=source,
+        header_row=raw.row_no(header.row),
+        columns=dict(sorted(header.texts.items(), key=lambda kv: header.fields[kv[0]])),
+        df=df,
+        skipped=skipped,
+        rejected=rejected,
+        unmapped=list(header.unmapped),
+        title=header.title,
+    )
+
+
+def _is_numbering(values: list[str]) -> bool:
+    nums = [v for v in values if v]
+    if len(nums) < 3 or not all(v.isdigit() and len(v) <= 3 for v in nums):
+        return False
+    ints = [int(v) for v in nums]
+    return all(b == a + 1 for a, b in zip(ints, ints[1:]))

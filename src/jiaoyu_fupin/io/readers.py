@@ -1,0 +1,678 @@
+"""Read any spreadsheet export into sheets of text.
+
+The real format is sniffed from the bytes, never from the extension (the provincial system
+writes HTML tables named ``.xls``; officers rename files):
+
+- zip (``PK``)            -> .xlsx / .xlsm / .xlsb / .ods through python-calamine
+- OLE2 (``D0 CF 11 E0``)  -> .xls through python-calamine (xlrd as a fallback); an OLE2 file that
+                            holds ``EncryptedPackage`` is a password-protected .xlsx
+- text starting with ``<`` -> HTML tables (stdlib ``html.parser``) or Excel 2003 XML (SpreadsheetML)
+- other text              -> CSV / TSV (encoding and delimiter detected)
+
+Every cell becomes text (``cells.py``).  A sheet is stored column-wise (``RawSheet.columns``);
+``RawSheet.rows`` gives the row-wise view.  Row ``i`` (0-based) is the officer's row ``i + 1``
+except for a CSV with line breaks inside quoted fields, where ``row_numbers`` holds the line on
+which each record starts.  Trailing empty rows and columns are trimmed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from functools import cached_property
+from html.parser import HTMLParser
+from pathlib import Path
+
+from jiaoyu_fupin.errors import InputError
+from jiaoyu_fupin.io.cells import cell_text, column_text, str_column_text
+
+SPREADSHEET_EXTS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt", ".htm", ".html",
+                    ".xml")
+FOLDER_EXTS = (".xlsx", ".xlsm", ".xls", ".csv", ".txt", ".htm", ".html")
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_MAGIC = (
+    (b"%PDF", "PDF 文件"),
+    (b"\x89PNG", "PNG 图片"),
+    (b"\xff\xd8\xff", "JPG 图片"),
+    (b"GIF8", "GIF 图片"),
+    (b"Rar!", "RAR 压缩包"),
+    (b"7z\xbc\xaf", "7z 压缩包"),
+    (b"\x1f\x8b", "gz 压缩包"),
+    (b"{\\rtf", "RTF 文档"),
+)
+ENCRYPTED_MSG = "文件已加密（设置了打开密码），请在 Excel 中取消密码后另存再试"
+CORRUPT_MSG = "文件已损坏或不完整（可能下载、复制或导出时中断），请重新导出或重新复制后再试"
+
+
+@dataclass
+class RawSheet:
+    """One sheet as text. ``columns[j][i]`` is the cell in column j, row i (0-based)."""
+
+    file: str
+    sheet: str
+    columns: list[list[str]]
+    path: str = ""
+    row_numbers: list[int] | None = None   # officer row of each record when not i + 1
+    skip_reason: str | None = None         # set when the sheet holds nothing usable
+    fmt: str = ""                          # xlsx / xls / html / xml / csv
+
+    @classmethod
+    def from_rows(cls, file: str, sheet: str, rows: list[list[str]], **kw) -> RawSheet:
+        width = max((len(r) for r in rows), default=0)
+        cols = [[r[j] if j < len(r) else "" for r in rows] for j in range(width)]
+        return cls(file, sheet, cols, **kw)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.columns)
+
+    @cached_property
+    def rows(self) -> list[list[str]]:
+        """Row-wise view (built on first use; the loader works on ``columns``)."""
+        return [list(r) for r in zip(*self.columns)]
+
+    def row(self, i: int) -> list[str]:
+        return [c[i] for c in self.columns]
+
+    def row_no(self, i: int) -> int:
+        """Officer-visible row number (1-based) of row index ``i``."""
+        return self.row_numbers[i] if self.row_numbers is not None else i + 1
+
+
+# ----------------------------------------------------------------------------- finding files
+
+def expand_paths(paths: list[Path | str]) -> list[tuple[Path, str]]:
+    """Files to read, each with the name shown to the officer.
+
+    A folder contributes every spreadsheet in it, recursively, sorted, shown by its path relative
+    to the folder (two schools may both send ``名册.xlsx``); ``~$`` lock files and hidden files are
+    skipped.  A file given directly is shown by its base name.
+    """
+    out: list[tuple[Path, str]] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found = []
+            for f in sorted(p.rglob("*")):
+                rel = f.relative_to(p)
+                if any(part.startswith((".", "~$")) for part in rel.parts):
+                    continue
+                if f.is_file() and f.suffix.lower() in FOLDER_EXTS:
+                    found.append((f, rel.as_posix()))
+            if not found:
+                raise InputError("文件夹中没有表格文件（.xlsx、.xls、.csv、.txt、.html）", file=str(p))
+            out.extend(found)
+        elif p.is_file():
+            out.append((p, p.name))
+        else:
+            raise InputError("找不到这个文件或文件夹，请检查路径是否写对", file=str(p))
+    return out
+
+
+# ----------------------------------------------------------------------------- entry point
+
+def read_raw(path: Path | str, display: str | None = None) -> list[RawSheet]:
+    """Every sheet of a file as text; sheets without data carry ``skip_reason``.
+
+    Raises InputError (Chinese, names the file) for a missing, empty, non-spreadsheet, corrupt or
+    encrypted file, or one whose sheets are all empty.
+    """
+    p = Path(path)
+    name = display or p.name
+    if not p.exists():
+        raise InputError("找不到这个文件，请检查路径是否写对", file=name)
+    if p.is_dir():
+        raise InputError("这是一个文件夹，不是表格文件", file=name)
+    size = p.stat().st_size
+    if size == 0:
+        raise InputError("文件是空的（0 字节），请重新导出", file=name)
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK"):
+        sheets = _read_zip(p, name)
+    elif head.startswith(_OLE):
+        sheets = _read_ole(p, name)
+    else:
+        for magic, what in _MAGIC:
+            if head.startswith(magic):
+                raise InputError(f"不是表格文件（内容是{what}），请提供从系统导出的 Excel 或 CSV 文件", file=name)
+        sheets = _read_text(p, name)
+    for s in sheets:
+        s.path = str(p)
+    if not any(s.skip_reason is None for s in sheets):
+        reasons = "；".join(f"{s.sheet or '（无名）'}：{s.skip_reason}" for s in sheets) or "没有工作表"
+        raise InputError(f"所有工作表都没有数据（{reasons}）", file=name)
+    return sheets
+
+
+# ----------------------------------------------------------------------------- Excel
+
+def _read_zip(p: Path, name: str) -> list[RawSheet]:
+    try:
+        with zipfile.ZipFile(p) as zf:
+            names = set(zf.namelist())
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise InputError(CORRUPT_MSG, file=name) from None
+    if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+        return _read_calamine(p, name, "xlsx")
+    if b"opendocument.spreadsheet" in mimetype:
+        return _read_calamine(p, name, "ods")
+    if any(n.startswith("word/") for n in names):
+        raise InputError("不是表格文件（这是 Word 文档），请提供 Excel 或 CSV 文件", file=name)
+    if any(n.startswith("ppt/") for n in names):
+        raise InputError("不是表格文件（这是 PowerPoint 文档），请提供 Excel 或 CSV 文件", file=name)
+    raise InputError("不是表格文件（这是一个压缩包），请先解压，再对里面的表格文件运行", file=name)
+
+
+def _read_ole(p: Path, name: str) -> list[RawSheet]:
+    data = p.read_bytes()
+    if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
+        raise InputError(ENCRYPTED_MSG, file=name)
+    try:
+        return _read_calamine(p, name, "xls")
+    except InputError as exc:
+        if ENCRYPTED_MSG in exc.message:
+            raise
+        first = exc
+    try:
+        return _read_xlrd(data, name)
+    except InputError:
+        raise
+    except Exception:  # noqa: BLE001 - xlrd raises many kinds; the calamine message is the useful one
+        pass
+    if "WordDocument".encode("utf-16-le") in data:
+        raise InputError("不是表格文件（这是 Word 文档），请提供 Excel 或 CSV 文件", file=name)
+    raise first
+
+
+def _calamine_error(exc: Exception, name: str) -> InputError:
+    import python_calamine as pc
+
+    text = str(exc).lower()
+    if isinstance(exc, pc.PasswordError) or "password" in text or "encrypt" in text:
+        return InputError(ENCRYPTED_MSG, file=name)
+    return InputError(CORRUPT_MSG, file=name)
+
+
+_CALAMINE_EXTS = {"xlsx": (".xlsx", ".xlsm", ".xlsb"), "xls": (".xls", ".xla"), "ods": (".ods",)}
+
+
+def _read_calamine(p: Path, name: str, fmt: str) -> list[RawSheet]:
+    import python_calamine as pc
+
+    try:
+        if p.suffix.lower() in _CALAMINE_EXTS[fmt]:
+            wb = pc.CalamineWorkbook.from_path(str(p))  # fastest; dispatches on the extension
+        else:  # misnamed file: let calamine sniff the bytes
+            with open(p, "rb") as fh:
+                wb = pc.CalamineWorkbook.from_filelike(fh)
+        metas = list(wb.sheets_metadata)
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own family plus ValueError/OSError
+        raise _calamine_error(exc, name) from None
+    out: list[RawSheet] = []
+    for meta in metas:
+        sheet_name = meta.name
+        typ = str(getattr(meta, "typ", "")).lower()
+        if "chart" in typ or "dialog" in typ or "macro" in typ:
+            out.append(RawSheet(name, sheet_name, [], skip_reason="图表或宏工作表，不含数据", fmt=fmt))
+            continue
+        try:
+            rows = wb.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except Exception as exc:  # noqa: BLE001
+            raise _calamine_error(exc, name) from None
+        out.append(_sheet_from_values(name, sheet_name, rows, fmt))
+    try:
+        wb.close()
+    except Exception:  # noqa: BLE001 - closing is best effort
+        pass
+    return out
+
+
+def _read_xlrd(data: bytes, name: str) -> list[RawSheet]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except xlrd.XLRDError as exc:
+        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise InputError(ENCRYPTED_MSG, file=name) from None
+        raise
+    out = []
+    for idx in range(book.nsheets):
+        sh = book.sheet_by_index(idx)
+        rows = []
+        for r in range(sh.nrows):
+            vals = []
+            for c in sh.row(r):
+                t = c.ctype
+                if t == xlrd.XL_CELL_DATE:
+                    try:
+                        v = xlrd.xldate_as_datetime(c.value, book.datemode)
+                        vals.append(v.date() if v.time() == _dt.time() else v)
+                    except (ValueError, OverflowError):
+                        vals.append(c.value)
+                elif t == xlrd.XL_CELL_BOOLEAN:
+                    vals.append(bool(c.value))
+                elif t in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                    vals.append("")
+                else:
+                    vals.append(c.value)
+            rows.append(vals)
+        out.append(_sheet_from_values(name, sh.name, rows, "xls"))
+    return out
+
+
+def _sheet_from_values(file: str, sheet: str, rows: list[list], fmt: str) -> RawSheet:
+    """Mixed cell values (row-wise) -> a trimmed text sheet (column-wise)."""
+    if not rows:
+        return RawSheet(file, sheet, [], skip_reason="工作表是空的", fmt=fmt)
+    width = max(len(r) for r in rows)
+    if any(len(r) != width for r in rows):
+        rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+    cols = [column_text(c) for c in zip(*rows)]
+    return _trimmed(RawSheet(file, sheet, cols, fmt=fmt))
+
+
+def _trimmed(s: RawSheet) -> RawSheet:
+    cols = [c for c in s.columns]
+    while cols and not any(cols[-1]):
+        cols.pop()
+    if not cols:
+        s.columns = []
+        s.skip_reason = "工作表是空的"
+        return s
+    n = len(cols[0])
+    last = n - 1
+    while last >= 0 and not any(c[last] for c in cols):
+        last -= 1
+    if last < n - 1:
+        cols = [c[: last + 1] for c in cols]
+        if s.row_numbers is not None:
+            s.row_numbers = s.row_numbers[: last + 1]
+    s.columns = cols
+    return s
+
+
+# ----------------------------------------------------------------------------- text formats
+
+_META_CHARSET = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)""", re.I)
+_GB = ("gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "hz-gb-2312")
+
+
+def _norm_encoding(enc: str) -> str:
+    e = enc.lower().replace("_", "-")
+    if e in _GB or e.startswith("gb"):
+        return "gb18030"
+    if e in ("utf8", "utf-8"):
+        return "utf-8"
+    return e
+
+
+def decode_text(data: bytes, name: str, declared: str | None = None) -> tuple[str, str]:
+    """Bytes -> (text, encoding).  BOMs first, then a declared charset, then UTF-8, then GB18030
+    (the Chinese superset: never gbk, which fails on characters like 𠮷), then charset-normalizer
+    on a sample cut at the last newline."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _decode(data[3:], "utf-8", name), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode(data, "utf-16", name), "utf-16"
+    tried = []
+    if declared:
+        enc = _norm_encoding(declared)
+        try:
+            return data.decode(enc), enc
+        except (UnicodeDecodeError, LookupError):
+            tried.append(enc)
+    for enc in ("utf-8", "gb18030"):
+        if enc in tried:
+            continue
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            tried.append(enc)
+    sample = data[:65536]
+    if len(data) > len(sample) and b"\n" in sample:
+        sample = sample[: sample.rfind(b"\n") + 1]
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(sample).best()
+        enc = _norm_encoding(best.encoding) if best is not None else None
+    except Exception:  # noqa: BLE001 - detection is best effort
+        enc = None
+    if enc and enc not in tried:
+        try:
+            return data.decode(enc), enc
+        except (UnicodeDecodeError, LookupError):
+            pass
+    raise InputError("无法识别文件的文字编码（既不是 UTF-8 也不是 GB18030），"
+                     "请用 Excel 打开后另存为 .xlsx 再试", file=name)
+
+
+def _decode(data: bytes, enc: str, name: str) -> str:
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"文件声明为 {enc} 编码，但第 {exc.start} 字节处的内容不符合该编码，"
+                         "请重新导出", file=name) from None
+
+
+def _read_text(p: Path, name: str) -> list[RawSheet]:
+    data = p.read_bytes()
+    probe = data[:4096]
+    if not probe.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in probe:
+        raise InputError("不是表格文件（内容是二进制数据），请提供从系统导出的 Excel 或 CSV 文件", file=name)
+    start = probe.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if start.startswith(b"<") or (probe.startswith((b"\xff\xfe", b"\xfe\xff"))
+                                  and probe.decode("utf-16", "ignore").lstrip("\ufeff \t\r\n").startswith("<")):
+        low = data[:200000].lower()
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in low and b"<workbook" in low \
+                and b"<html" not in low[:2000]:
+            return _read_spreadsheetml(data, name)
+        m = _META_CHARSET.search(data[:4096]) or _XML_ENCODING.search(data[:200])
+        text, _ = decode_text(data, name, m.group(1).decode("ascii") if m else None)
+        if "<table" not in text.lower():
+            raise InputError("不是表格文件（是网页或 XML 文件，但里面没有表格），请提供 Excel 或 CSV 文件",
+                             file=name)
+        return _read_html(text, name)
+    text, _ = decode_text(data, name)
+    return [_read_csv(text, name)]
+
+
+def detect_delimiter(text: str) -> str | None:
+    """The delimiter whose per-line count is most consistent over the first lines (, \\t ; |)."""
+    lines = [ln for ln in text[:200000].splitlines()[:60] if ln.strip()]
+    best, best_score = None, 0
+    for d in (",", "\t", ";", "|"):
+        counts = [ln.count(d) for ln in lines]
+        nz = [c for c in counts if c > 0]
+        if not nz:
+            continue
+        mode = max(set(nz), key=nz.count)
+        score = sum(1 for c in nz if c >= mode) * 1000 + mode
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _read_csv(text: str, name: str) -> RawSheet:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    delim = detect_delimiter(text)
+    if delim is None:
+        if not text.strip():
+            return RawSheet(name, "", [], skip_reason="文件中没有内容", fmt="csv")
+        raise InputError("不是表格文件（普通文本，没有逗号或制表符分隔的列），"
+                         "请提供从系统导出的 Excel 或 CSV 文件", file=name)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    prev = 0
+    multiline = False
+    try:
+        for rec in reader:
+            rows.append(rec)
+            starts.append(prev + 1)
+            if reader.line_num != prev + 1:
+                multiline = True
+            prev = reader.line_num
+    except csv.Error as exc:
+        raise InputError(f"第 {reader.line_num} 行无法按 CSV 读取（{exc}），多半是引号不配对", file=name) from None
+    width = max((len(r) for r in rows), default=0)
+    cols = [str_column_text([r[j] if j < len(r) else "" for r in rows]) for j in range(width)]
+    sheet = RawSheet(name, "", cols, row_numbers=starts if multiline else None, fmt="csv")
+    return _trimmed(sheet)
+
+
+# ----------------------------------------------------------------------------- HTML tables
+
+_WS = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_BR = "\x00"
+
+
+class _Table:
+    __slots__ = ("rows", "row", "cell", "span", "in_row", "index")
+
+    def __init__(self, index: int) -> None:
+        self.rows: list[list[str]] = []
+        self.row: list[str] | None = None
+        self.cell: tuple[list[str], int, int] | None = None  # (text parts, colspan, rowspan)
+        self.span: dict[int, list] = {}  # column -> [rows left, text]
+        self.index = index
+
+
+class _HtmlTables(HTMLParser):
+    """Collects every <table> (nested ones separately) as rows of text with spans expanded."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[_Table] = []
+        self.done: list[_Table] = []
+        self.count = 0
+        self.skip_depth = 0  # inside <script>/<style>
+
+    # -- helpers
+    @staticmethod
+    def _int(attrs, key: str) -> int:
+        for k, v in attrs:
+            if k == key and v:
+                m = re.match(r"\s*(\d+)", v)
+                if m:
+                    return max(1, min(int(m.group(1)), 1000))
+        return 1
+
+    def _close_cell(self, t: _Table) -> None:
+        if t.cell is None:
+            return
+        parts, colspan, rowspan = t.cell
+        t.cell = None
+        if t.row is None:
+            self._open_row(t)
+        text = _WS.sub(" ", "".join(parts)).replace(_BR, "\n")
+        text = "\n".join(ln.strip() for ln in text.split("\n")).strip()
+        row = t.row
+        self._fill_spans(t, len(row))
+        col = len(row)
+        for k in range(colspan):
+            row.append(text)
+            if rowspan > 1:
+                t.span[col + k] = [rowspan - 1, text]
+            self._fill_spans(t, len(row))
+
+    def _fill_spans(self, t: _Table, col: int) -> None:
+        row = t.row
+        while col in t.span and len(row) == col:
+            left = t.span[col]
+            row.append(left[1])
+            left[0] -= 1
+            if left[0] <= 0:
+                del t.span[col]
+            col += 1
+
+    def _open_row(self, t: _Table) -> None:
+        t.row = []
+        self._fill_spans(t, 0)
+
+    def _close_row(self, t: _Table) -> None:
+        self._close_cell(t)
+        if t.row is None:
+            return
+        row = t.row
+        # spans from above to the right of the last cell
+        if t.span:
+            for col in sorted(t.span):
+                if col < len(row):
+                    continue
+                while len(row) < col:
+                    row.append("")
+                self._fill_spans(t, col)
+        t.rows.append(row)
+        t.row = None
+
+    # -- parser callbacks
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip_depth += 1
+            return
+        if tag == "table":
+            self.count += 1
+            if self.stack and self.stack[-1].cell is not None:
+                self.stack[-1].cell[0].append(" ")
+            self.stack.append(_Table(self.count))
+            return
+        if not self.stack:
+            return
+        t = self.stack[-1]
+        if tag == "tr":
+            self._close_row(t)
+            self._open_row(t)
+        elif tag in ("td", "th"):
+            self._close_cell(t)
+            if t.row is None:
+                self._open_row(t)
+            t.cell = ([], self._int(attrs, "colspan"), self._int(attrs, "rowspan"))
+        elif tag == "br" and t.cell is not None:
+            t.cell[0].append(_BR)
+        elif tag in ("p", "div", "li") and t.cell is not None and t.cell[0]:
+            t.cell[0].append(_BR)
+
+    def handle_startendtag(self, tag, attrs):
+        if tag == "br" and self.stack and self.stack[-1].cell is not None:
+            self.stack[-1].cell[0].append(_BR)
+        else:
+            self.handle_starttag(tag, attrs)
+            if tag in ("td", "th"):
+                self.handle_endtag(tag)
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip_depth = max(0, self.skip_depth - 1)
+            return
+        if not self.stack:
+            return
+        t = self.stack[-1]
+        if tag in ("td", "th"):
+            self._close_cell(t)
+        elif tag == "tr":
+            self._close_row(t)
+        elif tag == "table":
+            self._close_row(t)
+            self.done.append(self.stack.pop())
+
+    def handle_data(self, data):
+        if self.skip_depth or not self.stack:
+            return
+        t = self.stack[-1]
+        if t.cell is not None:
+            t.cell[0].append(data)
+
+    def finish(self) -> list[_Table]:
+        self.close()
+        while self.stack:
+            t = self.stack.pop()
+            self._close_row(t)
+            self.done.append(t)
+        return sorted(self.done, key=lambda t: t.index)
+
+
+def _read_html(text: str, name: str) -> list[RawSheet]:
+    parser = _HtmlTables()
+    parser.feed(text)
+    tables = parser.finish()
+    out = []
+    for t in tables:
+        sheet = RawSheet.from_rows(name, f"表{t.index}", t.rows, fmt="html")
+        sheet.columns = [str_column_text(c) for c in sheet.columns]
+        out.append(_trimmed(sheet) if sheet.columns else
+                   RawSheet(name, sheet.sheet, [], skip_reason="表格是空的", fmt="html"))
+    if not out:
+        raise InputError("网页文件中没有表格", file=name)
+    return out
+
+
+# ----------------------------------------------------------------------------- Excel 2003 XML
+
+_SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
+
+
+def _read_spreadsheetml(data: bytes, name: str) -> list[RawSheet]:
+    from defusedxml import ElementTree as ET
+
+    try:
+        root = ET.fromstring(data)
+    except Exception:  # noqa: BLE001 - any XML damage
+        raise InputError(CORRUPT_MSG, file=name) from None
+    out = []
+    for k, ws in enumerate(root.iter(f"{_SS}Worksheet"), 1):
+        sheet_name = ws.get(f"{_SS}Name") or f"Sheet{k}"
+        rows: dict[int, dict[int, object]] = {}
+        pending: dict[tuple[int, int], object] = {}
+        r = 0
+        for table in ws.iter(f"{_SS}Table"):
+            for row in table.iter(f"{_SS}Row"):
+                idx = row.get(f"{_SS}Index")
+                r = int(idx) - 1 if idx else r
+                cells = rows.setdefault(r, {})
+                c = 0
+                for cell in row.iter(f"{_SS}Cell"):
+                    cidx = cell.get(f"{_SS}Index")
+                    c = int(cidx) - 1 if cidx else c
+                    while (r, c) in pending:
+                        c += 1
+                    d = cell.find(f"{_SS}Data")
+                    value: object = ""
+                    if d is not None:
+                        txt = "".join(d.itertext())
+                        typ = d.get(f"{_SS}Type", "String")
+                        value = _xml_value(txt, typ)
+                    cells[c] = value
+                    across = int(cell.get(f"{_SS}MergeAcross", "0") or 0)
+                    down = int(cell.get(f"{_SS}MergeDown", "0") or 0)
+                    for dr in range(down + 1):
+                        for dc in range(across + 1):
+                            if dr or dc:
+                                pending[(r + dr, c + dc)] = True
+                    c += across + 1
+                r += 1
+        if not rows:
+            out.append(RawSheet(name, sheet_name, [], skip_reason="工作表是空的", fmt="xml"))
+            continue
+        n = max(rows) + 1
+        width = max((max(cs) + 1 for cs in rows.values() if cs), default=0)
+        grid = [[rows.get(i, {}).get(j, "") for j in range(width)] for i in range(n)]
+        out.append(_sheet_from_values(name, sheet_name, grid, "xml"))
+    if not out:
+        raise InputError("不是表格文件（XML 文件中没有工作表）", file=name)
+    return out
+
+
+def _xml_value(txt: str, typ: str) -> object:
+    if typ == "Number":
+        try:
+            return float(txt)
+        except ValueError:
+            return txt
+    if typ == "Boolean":
+        return txt.strip() in ("1", "true", "TRUE")
+    if typ == "DateTime":
+        try:
+            v = _dt.datetime.fromisoformat(txt.strip()[:19])
+        except ValueError:
+            return txt
+        return v.date() if v.time() == _dt.time() else v
+    return txt
+
+
+__all__ = ["RawSheet", "read_raw", "expand_paths", "decode_text", "detect_delimiter", "cell_text",
+           "SPREADSHEET_EXTS", "FOLDER_EXTS", "ENCRYPTED_MSG", "CORRUPT_MSG"]

@@ -1,0 +1,350 @@
+"""Link every record (roster, ledger, list row) to a registry person.
+
+The rules are the evidence an officer accepts (docs/SEMANTICS.md), tried in order on what is
+still unlinked. Every step is a pandas merge or a vectorised comparison over the residue; the
+only Python loops run over the residue of *damaged* IDs (typos), which is small.
+
+Input frames (built by ``link.prepare``):
+
+``reg`` — one row per registry person, index 0..M-1, columns:
+    rid (normalized ID, the person's key), name, pinyin, birth, prefix14, village, township,
+    household_no
+``rec`` — one row per record, index 0..N-1, columns:
+    id, id_status, birth, prefix14, xueji_id, name, pinyin, school, village, township, group
+    (records of one group — e.g. one roster file — never link two records to the same person
+    by weak evidence)
+
+Output: ``Links`` frame aligned with ``rec``: reg (int, -1 = none), method, score, status
+(linked / review / invalid / none), mismatch (Chinese reason, '' if none), candidates (rids,
+';'-separated, for review).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from jiaoyu_fupin.normalize.ids import USABLE
+from jiaoyu_fupin.normalize.names import name_agreements
+
+UNUSABLE = frozenset({"bad_checksum", "bad_date", "wrong_length", "precision_lost"})
+AGREE = ("same", "homophone")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named way of linking, with the score written to links.csv."""
+
+    method: str
+    score: float
+    label: str  # 匹配依据 shown to officers
+
+
+EXACT = Rule("exact_id", 1.0, "证件号一致")
+XUEJI = Rule("xueji_no", 1.0, "全国学籍号（G+证件号）一致")
+TYPO = Rule("id_typo", 0.9, "证件号差一位（录入错误）且姓名一致")
+FLOAT = Rule("float_id", 0.9, "证件号被转成数字，前14位（地区+出生日期）与姓名一致")
+NAME_SCHOOL = Rule("name_school", 0.85, "姓名+出生日期+学校一致")
+NAME_VILLAGE = Rule("name_village", 0.8, "姓名+出生日期+乡镇/村一致")
+RULES = {r.method: r for r in (EXACT, XUEJI, TYPO, FLOAT, NAME_SCHOOL, NAME_VILLAGE)}
+
+
+def method_label(method: str) -> str:
+    rule = RULES.get(method)
+    return rule.label if rule else {"none": "未匹配", "review": "待人工核对"}.get(method, method)
+
+
+class _State:
+    """Mutable link columns while the rules run."""
+
+    def __init__(self, n: int) -> None:
+        self.reg = np.full(n, -1, dtype=np.int64)
+        self.method = np.full(n, "none", dtype=object)
+        self.score = np.zeros(n, dtype=float)
+        self.status = np.full(n, "none", dtype=object)
+        self.mismatch = np.full(n, "", dtype=object)
+        self.candidates = np.full(n, "", dtype=object)
+
+    def open_mask(self) -> np.ndarray:
+        return self.status == "none"
+
+    def link(self, idx, reg_idx, rule: Rule, mismatch) -> None:
+        idx = np.asarray(idx, dtype=np.int64)
+        if not len(idx):
+            return
+        self.reg[idx] = np.asarray(reg_idx, dtype=np.int64)
+        self.method[idx] = rule.method
+        self.score[idx] = rule.score
+        self.status[idx] = "linked"
+        self.mismatch[idx] = mismatch
+
+    def review(self, idx, candidates) -> None:
+        idx = np.asarray(idx, dtype=np.int64)
+        if not len(idx):
+            return
+        self.status[idx] = "review"
+        self.method[idx] = "none"
+        self.candidates[idx] = candidates
+
+
+def _agree(rec_names: pd.Series, reg_names: pd.Series) -> np.ndarray:
+    return name_agreements(rec_names.reset_index(drop=True), reg_names.reset_index(drop=True)).to_numpy()
+
+
+def _mismatch_for_name(agreement: np.ndarray) -> np.ndarray:
+    out = np.full(len(agreement), "", dtype=object)
+    out[agreement == "homophone"] = "姓名同音不同字"
+    out[agreement == "similar"] = "姓名有差异（疑似生僻字或错别字）"
+    out[agreement == "different"] = "姓名不一致"
+    return out
+
+
+def _join(parts: list[str]) -> np.ndarray:
+    return np.array(parts, dtype=object)
+
+
+def _unique_candidates(pairs: pd.DataFrame) -> pd.DataFrame:
+    """pairs(rec, reg) → per rec: n (distinct reg), first reg, all rids joined."""
+    g = pairs.drop_duplicates(["rec", "reg"]).groupby("rec", sort=False)
+    return pd.DataFrame({"n": g["reg"].size(), "reg": g["reg"].first(),
+                         "rids": g["rid"].agg(";".join)})
+
+
+def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    n = len(rec)
+    st = _State(n)
+    rec = rec.reset_index(drop=True)
+    reg = reg.reset_index(drop=True)
+    reg_pos = pd.DataFrame({"reg": np.arange(len(reg)), "rid": reg["rid"].to_numpy()})
+
+    # ---- 1. exact normalized ID --------------------------------------------------------------
+    has_id = (rec["id"] != "") & rec["id_status"].isin(
+        ["valid", "converted_15", "bad_checksum", "bad_date", "precision_lost", "wrong_length"])
+    left = pd.DataFrame({"rec": np.flatnonzero(has_id.to_numpy()),
+                         "rid": rec.loc[has_id, "id"].to_numpy()})
+    pairs = left.merge(reg_pos, on="rid", how="inner")
+    if len(pairs):
+        pairs["agree"] = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
+        # several registry rows with this ID: the name decides
+        multi = pairs.groupby("rec")["reg"].transform("size") > 1
+        single = pairs[~multi]
+        ambiguous = pairs[multi]
+        if len(ambiguous):
+            good = ambiguous[ambiguous["agree"] == "same"]
+            counts = good.groupby("rec")["reg"].size()
+            decided = good[good["rec"].map(counts) == 1]
+            single = pd.concat([single, decided])
+            undecided = ambiguous[~ambiguous["rec"].isin(decided["rec"])]
+            if len(undecided):
+                c = _unique_candidates(undecided)
+                st.review(c.index.to_numpy(), c["rids"].to_numpy())
+        # a name that disagrees while another registry person with the same birth date carries
+        # that name (twins whose IDs were swapped): the evidence does not decide
+        bad_name = single[single["agree"].isin(["different", "similar"])]
+        if len(bad_name):
+            alt = pd.DataFrame({"rec": bad_name["rec"].to_numpy(),
+                                "birth": reg["birth"].iloc[bad_name["reg"]].to_numpy(),
+                                "name": rec["name"].iloc[bad_name["rec"]].to_numpy(),
+                                "own": bad_name["reg"].to_numpy()})
+            others = alt.merge(pd.DataFrame({"birth": reg["birth"], "name": reg["name"],
+                                             "reg": np.arange(len(reg)), "rid": reg["rid"]}),
+                               on=["birth", "name"])
+            others = others[(others["reg"] != others["own"]) & (others["birth"] != "")]
+            if len(others):
+                own_rid = reg["rid"].iloc[others["own"]].to_numpy()
+                cands = pd.DataFrame({"rec": others["rec"].to_numpy(),
+                                      "rids": [f"{a};{b}" for a, b in zip(own_rid, others["rid"])]})
+                cands = cands.drop_duplicates("rec")
+                st.review(cands["rec"].to_numpy(), cands["rids"].to_numpy())
+                single = single[~single["rec"].isin(cands["rec"])]
+        mism = _mismatch_for_name(single["agree"].to_numpy())
+        st_conv = rec["id_status"].iloc[single["rec"]].to_numpy()
+        mism = np.where((st_conv == "converted_15") & (mism == ""), "15位旧证件号，应更正为18位", mism)
+        mism = np.where((st_conv == "converted_15") & (mism != "") & (mism != "15位旧证件号，应更正为18位"),
+                        mism + "；15位旧证件号", mism)
+        st.link(single["rec"].to_numpy(), single["reg"].to_numpy(), EXACT, mism)
+
+    # ---- 2. the ID a G 学籍号 carries -----------------------------------------------------------
+    open_ = st.open_mask() & (rec["xueji_id"] != "").to_numpy()
+    if open_.any():
+        left = pd.DataFrame({"rec": np.flatnonzero(open_), "rid": rec["xueji_id"].to_numpy()[open_]})
+        pairs = left.merge(reg_pos, on="rid")
+        pairs = pairs[pairs.groupby("rec")["reg"].transform("size") == 1]
+        if len(pairs):
+            agree = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
+            mism = _mismatch_for_name(agree)
+            own = rec["id_status"].iloc[pairs["rec"]].to_numpy()
+            id_m = np.where(own == "empty", "", "证件号与全国学籍号不一致（证件号有误或已变更）")
+            mism = np.array([";".join(x for x in (a, b) if x) for a, b in zip(id_m, mism)], dtype=object)
+            st.link(pairs["rec"].to_numpy(), pairs["reg"].to_numpy(), XUEJI, mism)
+
+    # ---- 3. one-substitution / adjacent-transposition typos ------------------------------------
+    open_ = st.open_mask() & rec["id_status"].isin(["bad_checksum", "bad_date"]).to_numpy() \
+        & (rec["id"].str.len() == 18).to_numpy()
+    if open_.any():
+        rows = []
+        ids = rec["id"].to_numpy()
+        reg_set = reg_pos.set_index("rid")["reg"]
+        reg_ids = set(reg_set.index)
+        for i in np.flatnonzero(open_):
+            s = ids[i]
+            variants = set()
+            for p in range(18):
+                head, tail = s[:p], s[p + 1:]
+                alphabet = "0123456789X" if p == 17 else "0123456789"
+                for c in alphabet:
+                    if c != s[p]:
+                        variants.add(head + c + tail)
+            for p in range(17):
+                if s[p] != s[p + 1]:
+                    variants.add(s[:p] + s[p + 1] + s[p] + s[p + 2:])
+            for v in variants & reg_ids:
+                rows.append((i, v))
+        if rows:
+            pairs = pd.DataFrame(rows, columns=["rec", "rid"]).merge(reg_pos, on="rid")
+            pairs["agree"] = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
+            ok = pairs[pairs["agree"].isin(AGREE)]
+            n_ok = ok.groupby("rec")["reg"].size()
+            one = ok[ok["rec"].map(n_ok) == 1]
+            mism = np.where(one["agree"].to_numpy() == "homophone", "证件号录入错误；姓名同音不同字",
+                            "证件号录入错误（差一位）")
+            st.link(one["rec"].to_numpy(), one["reg"].to_numpy(), TYPO, mism)
+            rest = pairs[~pairs["rec"].isin(one["rec"])]
+            if len(rest):
+                c = _unique_candidates(rest)
+                st.review(c.index.to_numpy(), c["rids"].to_numpy())
+
+    # registry person -> schools known so far (from linked roster-like records)
+    def person_schools() -> pd.DataFrame:
+        linked = st.status == "linked"
+        frame = pd.DataFrame({"reg": st.reg[linked], "school": rec["school"].to_numpy()[linked]})
+        frame = frame[frame["school"] != ""].drop_duplicates()
+        return frame
+
+    def place_ok(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(school agrees, village/township agrees) for (rec, reg) pairs."""
+        sch = person_schools()
+        key = pd.DataFrame({"rec": pairs["rec"].to_numpy(), "reg": pairs["reg"].to_numpy(),
+                            "school": rec["school"].iloc[pairs["rec"]].to_numpy()})
+        hit = key.merge(sch.assign(hit=True), on=["reg", "school"], how="left")["hit"].fillna(False)
+        school_ok = hit.to_numpy(dtype=bool) & (key["school"] != "").to_numpy()
+        rv = rec["village"].iloc[pairs["rec"]].to_numpy()
+        rt = rec["township"].iloc[pairs["rec"]].to_numpy()
+        gv = reg["village"].iloc[pairs["reg"]].to_numpy()
+        gt = reg["township"].iloc[pairs["reg"]].to_numpy()
+        village_ok = ((rv != "") & (rv == gv)) | ((rv == "") & (rt != "") & (rt == gt))
+        return school_ok, village_ok
+
+    # ---- 4. precision-lost IDs: region + birth date + name (+ place) ---------------------------
+    open_ = st.open_mask() & (rec["id_status"] == "precision_lost").to_numpy() \
+        & (rec["prefix14"] != "").to_numpy()
+    if open_.any():
+        left = pd.DataFrame({"rec": np.flatnonzero(open_), "prefix14": rec["prefix14"].to_numpy()[open_]})
+        pairs = left.merge(pd.DataFrame({"prefix14": reg["prefix14"], "reg": np.arange(len(reg)),
+                                         "rid": reg["rid"]}), on="prefix14")
+        if len(pairs):
+            pairs["agree"] = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
+            ok = pairs[pairs["agree"].isin(AGREE)].copy()
+            if len(ok):
+                s_ok, v_ok = place_ok(ok)
+                ok["place"] = s_ok | v_ok
+                n_ok = ok.groupby("rec")["reg"].transform("size")
+                n_place = ok.groupby("rec")["place"].transform("sum")
+                one = ok[(n_ok == 1) | ((n_place == 1) & ok["place"])]
+                mism = np.where(one["agree"].to_numpy() == "homophone",
+                                "证件号被转成数字、丢失后几位，须以文本格式重新导出；姓名同音不同字",
+                                "证件号被转成数字、丢失后几位，须以文本格式重新导出")
+                st.link(one["rec"].to_numpy(), one["reg"].to_numpy(), FLOAT, mism)
+            rest = pairs[~pairs["rec"].isin(np.flatnonzero(st.status == "linked"))]
+            rest = rest[rest["agree"] != "different"]
+            if len(rest):
+                c = _unique_candidates(rest)
+                st.review(c.index.to_numpy(), c["rids"].to_numpy())
+
+    # ---- 5. name + birth date + school / village ------------------------------------------------
+    # a registry person already linked (by any rule) inside a group is not a candidate there
+    def taken() -> pd.DataFrame:
+        linked = st.status == "linked"
+        return pd.DataFrame({"group": rec["group"].to_numpy()[linked], "reg": st.reg[linked],
+                             "taken": True}).drop_duplicates(["group", "reg"])
+
+    open_ = st.open_mask() & (rec["birth"] != "").to_numpy() & (rec["name"] != "").to_numpy()
+    if open_.any():
+        idx = np.flatnonzero(open_)
+        left = pd.DataFrame({"rec": idx, "birth": rec["birth"].to_numpy()[idx],
+                             "pinyin": rec["pinyin"].to_numpy()[idx],
+                             "group": rec["group"].to_numpy()[idx]})
+        right = pd.DataFrame({"birth": reg["birth"], "pinyin": reg["pinyin"], "reg": np.arange(len(reg)),
+                              "rid": reg["rid"]})
+        right = right[right["birth"] != ""]
+        pairs = left.merge(right, on=["birth", "pinyin"])
+        if len(pairs):
+            pairs = pairs.merge(taken(), on=["group", "reg"], how="left")
+            pairs = pairs[pairs["taken"].isna()].drop(columns="taken")
+        if len(pairs):
+            pairs["agree"] = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
+            pairs = pairs[pairs["agree"].isin(AGREE)].copy()
+        if len(pairs):
+            s_ok, v_ok = place_ok(pairs)
+            pairs["school_ok"], pairs["village_ok"] = s_ok, v_ok
+            pairs["place"] = s_ok | v_ok
+            status = rec["id_status"].iloc[pairs["rec"]].to_numpy()
+            # a valid ID that is not in the registry belongs to somebody else unless the name is
+            # identical and the place agrees
+            strict = np.isin(status, list(USABLE))
+            pairs = pairs[~strict | ((pairs["agree"] == "same") & pairs["place"]).to_numpy()]
+            n_all = pairs.groupby("rec")["reg"].transform("size")
+            n_place = pairs.groupby("rec")["place"].transform("sum")
+            one = pairs[(n_all == 1) & pairs["place"] | ((n_place == 1) & pairs["place"])]
+            one = one.drop_duplicates("rec")
+            if len(one):
+                rs = rec["id_status"].iloc[one["rec"]].to_numpy()
+                id_part = np.where(rs == "empty", "缺少证件号",
+                                   np.where(rs == "precision_lost", "证件号被转成数字、丢失后几位",
+                                            "证件号与建档立卡库不一致"))
+                name_part = np.where(one["agree"].to_numpy() == "homophone", "；姓名同音不同字", "")
+                mism = np.char.add(id_part.astype(str), name_part.astype(str)).astype(object)
+                school_rows = one[one["school_ok"]]
+                village_rows = one[~one["school_ok"]]
+                m_s = mism[one["school_ok"].to_numpy()]
+                m_v = mism[~one["school_ok"].to_numpy()]
+                st.link(school_rows["rec"].to_numpy(), school_rows["reg"].to_numpy(), NAME_SCHOOL, m_s)
+                st.link(village_rows["rec"].to_numpy(), village_rows["reg"].to_numpy(), NAME_VILLAGE, m_v)
+            rest = pairs[~pairs["rec"].isin(one["rec"])]
+            rest = rest[~np.isin(rec["id_status"].iloc[rest["rec"]].to_numpy(), list(USABLE))]
+            if len(rest):
+                c = _unique_candidates(rest)
+                st.review(c.index.to_numpy(), c["rids"].to_numpy())
+
+    # ---- 6. what is left: candidates → review; unusable ID → invalid ---------------------------
+    open_ = st.open_mask() & ~rec["id_status"].isin(list(USABLE)).to_numpy() \
+        & (rec["name"] != "").to_numpy()
+    if open_.any():
+        idx = np.flatnonzero(open_)
+        left = pd.DataFrame({"rec": idx, "pinyin": rec["pinyin"].to_numpy()[idx],
+                             "school": rec["school"].to_numpy()[idx],
+                             "village": rec["village"].to_numpy()[idx],
+                             "group": rec["group"].to_numpy()[idx]})
+        right_s = person_schools().merge(pd.DataFrame({"reg": np.arange(len(reg)), "pinyin": reg["pinyin"],
+                                                       "rid": reg["rid"]}), on="reg")
+        by_school = left[left["school"] != ""].merge(right_s, on=["pinyin", "school"])
+        right_v = pd.DataFrame({"reg": np.arange(len(reg)), "pinyin": reg["pinyin"], "rid": reg["rid"],
+                                "village": reg["village"]})
+        by_village = left[left["village"] != ""].merge(right_v[right_v["village"] != ""],
+                                                       on=["pinyin", "village"])
+        pairs = pd.concat([by_school[["rec", "reg", "rid", "group"]], by_village[["rec", "reg", "rid", "group"]]])
+        if len(pairs):
+            pairs = pairs.merge(taken(), on=["group", "reg"], how="left")
+            pairs = pairs[pairs["taken"].isna()]
+        if len(pairs):
+            c = _unique_candidates(pairs)
+            st.review(c.index.to_numpy(), c["rids"].to_numpy())
+
+    invalid = st.open_mask() & rec["id_status"].isin(list(UNUSABLE)).to_numpy() \
+        & (rec["xueji_id"] == "").to_numpy()
+    st.status[invalid] = "invalid"
+
+    return pd.DataFrame({"reg": st.reg, "method": st.method, "score": st.score, "status": st.status,
+                         "mismatch": st.mismatch, "candidates": st.candidates})

@@ -1,0 +1,126 @@
+"""`fupin reconcile` as a library call: read, link, judge, write. Returns the result object."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from jiaoyu_fupin import __version__
+from jiaoyu_fupin.io.columns_config import load_columns
+from jiaoyu_fupin.link.prepare import Prepared, prepare
+from jiaoyu_fupin.normalize.semesters import parse_semester_arg
+from jiaoyu_fupin.policy import load_policy
+from jiaoyu_fupin.reconcile.engine import ReconcileResult, reconcile
+from jiaoyu_fupin.report import ledgers
+from jiaoyu_fupin.report.outdir import prepare_out_dir
+from jiaoyu_fupin.report.runinfo import RunInfo, write_run_json
+from jiaoyu_fupin.report.xlsx import Section, sanitize_filename
+
+ROLE_LABELS = {"registry": "建档立卡人口库", "national": "全国学生资助系统", "provincial": "省建档立卡资助系统",
+               "roster": "学生名册", "schools": "学校名单", "home_education": "送教上门名单",
+               "elsewhere": "外地就读证明名单", "previous_roster": "上学期名册"}
+
+
+@dataclass
+class CommandOutput:
+    result: object
+    outputs: list[Path]
+    run: RunInfo
+    prep: Prepared
+
+
+def all_rejected(prep: Prepared) -> list:
+    out = list(prep.reg_rejected)
+    for _, t in prep.table_list:
+        out.extend(t.rejected)
+    return out
+
+
+def input_section(prep: Prepared, hashes: dict[str, str]) -> tuple[Section, list[dict]]:
+    entries = []
+    for role, t in prep.table_list:
+        entries.append({"role": role, "role_label": ROLE_LABELS.get(role, role), "file": t.file,
+                        "sheet": t.sheet, "rows": t.rows_read, "sha256": hashes.get(t.path, "")})
+    return ledgers.describe_inputs(entries), entries
+
+
+def start_run(command: str, argv: list[str] | None, roles: dict[str, list[Path]]) -> RunInfo:
+    info = RunInfo(command=command, argv=list(argv or []))
+    return info
+
+
+def record_inputs(info: RunInfo, prep: Prepared) -> dict[str, str]:
+    hashes: dict[str, str] = {}
+    for role, t in prep.table_list:
+        entry = info.add_input(role, t.path, sheets=[{"sheet": t.sheet, "rows": t.rows_read,
+                                                      "header_row": t.header_row, "source": t.source}])
+        hashes[t.path] = entry.get("sha256", "") if isinstance(entry, dict) else getattr(entry, "sha256", "")
+    return hashes
+
+
+def run_reconcile(*, registry: list[Path], national: list[Path], provincial: list[Path], roster: list[Path],
+                  semester: str, schools: list[Path] | None = None, policy_path: Path | None = None,
+                  columns_path: Path | None = None, out: Path, mask_ids: bool = False, force: bool = False,
+                  split_by: str | None = None, argv: list[str] | None = None,
+                  on_progress=None) -> CommandOutput:
+    t0 = time.time()
+    sem = parse_semester_arg(semester)
+    roles = {"registry": list(registry), "roster": list(roster), "national": list(national),
+             "provincial": list(provincial or []), "schools": list(schools or [])}
+    inputs = [p for ps in roles.values() for p in ps]
+    for extra in (policy_path, columns_path):
+        if extra:
+            inputs.append(extra)
+    prepare_out_dir(out, inputs, force=force)
+    policy = load_policy(policy_path)
+    columns = load_columns(columns_path)
+    info = start_run("reconcile", argv, roles)
+    prep = prepare(roles, columns=columns, on_progress=on_progress)
+    if on_progress:
+        on_progress("judge", 0, 1)
+    result: ReconcileResult = reconcile(prep, policy, sem)
+    if on_progress:
+        on_progress("judge", 1, 1)
+    hashes = record_inputs(info, prep)
+    section, _ = input_section(prep, hashes)
+    item_names = {it.code: it.name for it in policy.items}
+    outputs: list[Path] = []
+    if on_progress:
+        on_progress("write", 0, 1)
+    outputs.append(ledgers.write_findings_csv(out / "findings.csv", result.findings))
+    outputs.append(ledgers.write_links_csv(out / "links.csv", prep.rec))
+    meta = [("命令", "fupin reconcile"), ("学期", result.semester), ("政策", policy.source),
+            ("程序版本", __version__), ("运行时间", time.strftime("%Y-%m-%d %H:%M:%S")),
+            ("问题总数", len(result.findings)), ("数据行合计", result.accounting["rows_read"]),
+            ("行数核对", "全部数据行均已计入" if result.accounting["ok"] else "存在未计入的数据行，请联系开发人员")]
+    rejected = all_rejected(prep)
+    wb_path = out / f"对账台账_{result.semester}.xlsx"
+    outputs.append(ledgers.write_reconcile_workbook(wb_path, result, policy=policy, item_names=item_names,
+                                                    inputs_section=section, rejected=rejected, meta=meta,
+                                                    mask_ids=mask_ids))
+    if split_by in ("school", "township"):
+        from dataclasses import replace as dc_replace
+        sub = out / ("按学校" if split_by == "school" else "按乡镇")
+        sub.mkdir(exist_ok=True)
+        groups: dict[str, list] = {}
+        for f in result.findings:
+            groups.setdefault((f.school if split_by == "school" else f.township) or "未填写", []).append(f)
+        for key, fs in sorted(groups.items()):
+            part = dc_replace(result, findings=fs)
+            p = sub / f"{sanitize_filename(key)}_对账台账_{result.semester}.xlsx"
+            outputs.append(ledgers.write_reconcile_workbook(p, part, policy=policy, item_names=item_names,
+                                                            inputs_section=section, rejected=[], meta=meta,
+                                                            mask_ids=mask_ids, title_prefix=f"{key} "))
+    if on_progress:
+        on_progress("write", 1, 1)
+    info.policy = policy.to_dict()
+    info.accounting = result.accounting
+    info.warnings.extend(result.warnings)
+    info.extra["semester"] = result.semester
+    info.extra["counts"] = result.counts
+    for p in outputs:
+        info.add_output(p)
+    info.finish(duration=time.time() - t0)
+    write_run_json(out / "run.json", info)
+    return CommandOutput(result, outputs + [out / "run.json"], info, prep)

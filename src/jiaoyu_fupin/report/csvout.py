@@ -1,0 +1,134 @@
+"""CSV files for batch scripts (``findings.csv``, ``links.csv``, ``payout.csv``).
+
+Format: UTF-8 with a byte-order mark (``utf-8-sig``: Excel and WPS then open Chinese text
+correctly on double-click), ``csv.QUOTE_MINIMAL``, lines ending in ``\\n``. LF rather than CRLF:
+Excel, WPS, pandas and Python's csv module read both, and LF keeps ``awk``/``cut``/``grep``
+pipelines free of stray ``\\r``. Fields holding a newline are quoted, as the csv module does.
+
+Values: ``None``/NaN → empty; :class:`~decimal.Decimal` (money, always yuan) → two places, rounded
+half-up (``312.50``); ``int`` as is; ``float`` in its shortest form; ``date`` → ``2020-03-01``;
+``datetime`` → ``2020-03-01 08:00:00``; ``bool`` → ``true``/``false``; anything else ``str()``.
+
+Formula neutralisation (on by default): a text value from input data that a spreadsheet would run as
+a formula — it starts with ``= + - @``, or with tab/CR/LF/spaces followed by one of those — is
+written with a leading ``'`` (the OWASP "CSV injection" advice). Left alone, because they cannot be
+formulas: numbers the tool formatted itself (Decimal, int, float), text that is a plain number
+(``-12.50``, ``+86…``), and a bare placeholder of dashes (``-``, ``--``). Columns the caller lists
+in ``raw_columns`` (by index) are never altered at all — use it for amounts and IDs the tool
+produced, and for codes (``method``, ``category``) it controls.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from jiaoyu_fupin.report.outdir import atomic_target
+
+_CENT = Decimal("0.01")
+_FORMULA_START = frozenset("=+-@")
+_BLANKS = " \t\r\n\u3000"
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_DASHES = re.compile(r"-+")
+
+
+def format_decimal(d: Decimal) -> str:
+    """Money as text with two places, half-up (``Decimal("312.5")`` → ``"312.50"``)."""
+    if not d.is_finite():
+        return ""
+    q = d.quantize(_CENT, rounding=ROUND_HALF_UP)
+    if q == 0:
+        q = abs(q)   # no "-0.00"
+    return f"{q:.2f}"
+
+
+def needs_neutralising(s: str) -> bool:
+    """True when a spreadsheet could read text ``s`` as a formula (see module docs)."""
+    if not s:
+        return False
+    first = s[0]
+    if first not in _FORMULA_START:
+        if first not in _BLANKS:
+            return False
+        rest = s.lstrip(_BLANKS)
+        if not rest or rest[0] not in _FORMULA_START:
+            return False
+        if first in "\t\r\n":   # OWASP: a leading tab/CR is itself a risk
+            return True
+        s = rest
+    return not (_PLAIN_NUMBER.fullmatch(s) or _DASHES.fullmatch(s))
+
+
+def neutralise(s: str) -> str:
+    """``s`` with a leading ``'`` when it could run as a formula, else unchanged."""
+    return "'" + s if needs_neutralising(s) else s
+
+
+def cell_text(v: Any) -> str:
+    """The CSV text of one value (see module docs), before neutralisation."""
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, Decimal):
+        return format_decimal(v)
+    if isinstance(v, float):
+        if math.isnan(v) or math.isinf(v):
+            return ""
+        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    s = str(v)
+    return "" if s in ("<NA>", "NaT", "nan") else s
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *,
+              neutralize_formulas: bool = True, raw_columns: Iterable[int] = ()) -> Path:
+    """Write a CSV atomically (temporary file + rename) and return ``path``.
+
+    ``rows`` is consumed once (a generator is fine; a ``pandas.DataFrame`` is read with
+    ``itertuples``). Every row must have ``len(header)`` values. ``raw_columns``: indices of
+    columns written exactly as :func:`cell_text` gives them, never neutralised.
+    """
+    raw = frozenset(raw_columns)
+    width = len(header)
+    if hasattr(rows, "itertuples"):
+        rows = rows.itertuples(index=False, name=None)  # type: ignore[union-attr]
+    guarded = [neutralize_formulas and i not in raw for i in range(width)]
+    count = 0
+    with atomic_target(Path(path)) as tmp, open(tmp, "x", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer.writerow([cell_text(h) for h in header])
+        out_rows = []
+        for row in rows:
+            if len(row) != width:
+                raise ValueError(f"row {count + 1} has {len(row)} values, expected {width}")
+            out = []
+            for guard, v in zip(guarded, row):
+                if type(v) is str:
+                    out.append("'" + v if guard and v and needs_neutralising(v) else v)
+                else:
+                    t = cell_text(v)
+                    # text from other types (e.g. a stray object) is guarded too;
+                    # numbers are never formulas
+                    if guard and t and not isinstance(v, (int, float, Decimal)) \
+                                and needs_neutralising(t):
+                        t = "'" + t
+                    out.append(t)
+            out_rows.append(out)
+            count += 1
+            if len(out_rows) >= 10_000:
+                writer.writerows(out_rows)
+                out_rows.clear()
+        writer.writerows(out_rows)
+    return Path(path)

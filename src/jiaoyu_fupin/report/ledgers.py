@@ -1,0 +1,133 @@
+"""Writers shared by the commands: findings.csv, links.csv, the 无法识别 and 说明 sheets, and the
+reconcile workbook (对账台账_<semester>.xlsx)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable
+
+import pandas as pd
+
+from jiaoyu_fupin.link.engine import method_label
+from jiaoyu_fupin.model import RowIssue
+from jiaoyu_fupin.reconcile.findings import (
+    CATEGORY_LABELS, CATEGORY_ORDER, FINDINGS_COLUMNS, Finding, money,
+)
+from jiaoyu_fupin.report.csvout import write_csv
+from jiaoyu_fupin.report.xlsx import SUM, Column, Section, WorkbookWriter, sanitize_filename
+
+LINKS_COLUMNS = ("source", "file", "sheet", "row", "raw_id", "raw_name", "registry_id", "method", "score")
+
+SOURCE_WORDS = {"roster": "roster", "national": "national", "provincial": "provincial",
+                "home_education": "home_education", "elsewhere": "elsewhere", "previous_roster": "previous_roster"}
+
+
+def write_findings_csv(path: Path, findings: Iterable[Finding]) -> Path:
+    # id_number, amounts and sources are data, never neutralised
+    return write_csv(path, list(FINDINGS_COLUMNS), (f.csv_row() for f in findings),
+                     raw_columns={1, 8, 9, 11, 12})
+
+
+def write_links_csv(path: Path, rec: pd.DataFrame) -> Path:
+    method = rec["link_method"].where(rec["link_status"] == "linked", "none")
+    score = rec["link_score"].where(rec["link_status"] == "linked", 0.0)
+    frame = pd.DataFrame({
+        "source": rec["role"].map(SOURCE_WORDS).fillna(rec["role"]),
+        "file": rec["file"], "sheet": rec["sheet"], "row": rec["row"].astype(int),
+        "raw_id": rec["id_number"], "raw_name": rec["name"], "registry_id": rec["registry_id"],
+        "method": method, "score": score.map(lambda x: f"{x:.2f}"),
+    })
+    return write_csv(path, list(LINKS_COLUMNS), frame.itertuples(index=False, name=None),
+                     raw_columns={3, 4, 6, 7, 8})
+
+
+FINDING_COLUMNS = [
+    Column("乡镇"), Column("村"), Column("户编号", "id"), Column("姓名"), Column("身份证号", "id"),
+    Column("学校"), Column("年级"), Column("资助项目"), Column("应发", "money"), Column("实发", "money"),
+    Column("差额", "money"), Column("原因", width=60), Column("匹配依据"), Column("来源行", width=40),
+]
+
+
+def finding_rows(findings: list[Finding], item_names: dict[str, str]) -> list[list]:
+    return [[f.township, f.village, f.household_no, f.name, f.id_number, f.school, f.grade,
+             item_names.get(f.item, f.item), f.expected_amount, f.paid_amount, f.difference(), f.reason,
+             f.match, "；".join(f.sources)] for f in findings]
+
+
+def rejected_rows(issues: Iterable[RowIssue]) -> list[list]:
+    return [[i.file, i.sheet, i.row, i.reason, " | ".join(x for x in i.raw if x)] for i in issues]
+
+
+REJECTED_COLUMNS = [Column("文件"), Column("工作表"), Column("行号", "int"), Column("原因", width=50),
+                    Column("原始内容", width=60)]
+
+
+def describe_inputs(run_inputs: list[dict]) -> Section:
+    rows = [[i.get("role_label", i.get("role", "")), i.get("file", ""), i.get("sheet", ""), i.get("rows", ""),
+             i.get("sha256", "")] for i in run_inputs]
+    return Section("输入文件", columns=["用途", "文件", "工作表", "数据行数", "SHA-256"], rows=rows)
+
+
+def write_reconcile_workbook(path: Path, result, *, policy, item_names: dict[str, str], inputs_section: Section,
+                             rejected: list[RowIssue], meta: list[tuple[str, object]],
+                             mask_ids: bool = False, title_prefix: str = "") -> Path:
+    by_cat: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_cat[f.category].append(f)
+    with WorkbookWriter(path, mask_ids=mask_ids) as wb:
+        wb.reserve_sheet("说明")
+        # 汇总: per category, then per school and per township
+        cat_rows = []
+        for c in CATEGORY_ORDER:
+            fs = by_cat.get(c, [])
+            exp = sum((f.expected_amount or Decimal(0) for f in fs), Decimal(0))
+            paid = sum((f.paid_amount or Decimal(0) for f in fs), Decimal(0))
+            cat_rows.append([CATEGORY_LABELS[c], c, len(fs), len({f.id_number for f in fs}), exp, paid])
+        wb.add_table("汇总", [Column("问题类别"), Column("代码"), Column("条数", "int"), Column("人数", "int"),
+                              Column("应发合计", "money"), Column("实发合计", "money")],
+                     cat_rows, title=f"{title_prefix}{result.semester} 学生资助对账汇总",
+                     total_row={"问题类别": "合计", "条数": SUM})
+        per_school: dict[str, Counter] = defaultdict(Counter)
+        per_town: dict[str, Counter] = defaultdict(Counter)
+        for f in result.findings:
+            per_school[f.school or "（无学校）"][f.category] += 1
+            per_town[f.township or "（无乡镇）"][f.category] += 1
+        cols = [Column("学校")] + [Column(CATEGORY_LABELS[c], "int") for c in CATEGORY_ORDER] + [Column("合计", "int")]
+        wb.add_table("按学校汇总", cols,
+                     [[k] + [v[c] for c in CATEGORY_ORDER] + [sum(v.values())] for k, v in sorted(per_school.items())],
+                     total_row={0: "合计", **{i + 1: SUM for i in range(len(CATEGORY_ORDER) + 1)}})
+        cols[0] = Column("乡镇")
+        wb.add_table("按乡镇汇总", cols,
+                     [[k] + [v[c] for c in CATEGORY_ORDER] + [sum(v.values())] for k, v in sorted(per_town.items())],
+                     total_row={0: "合计", **{i + 1: SUM for i in range(len(CATEGORY_ORDER) + 1)}})
+        for c in CATEGORY_ORDER:
+            name = "待人工核对" if c == "NEEDS_REVIEW" else CATEGORY_LABELS[c]
+            wb.add_table(name, FINDING_COLUMNS, finding_rows(by_cat.get(c, []), item_names),
+                         title=f"{CATEGORY_LABELS[c]}（{c}）— {result.semester}，共 {len(by_cat.get(c, []))} 条")
+        wb.add_table("无法识别", REJECTED_COLUMNS, rejected_rows(rejected),
+                     title=f"未能使用的数据行（共 {len(rejected)} 行），请核对原表")
+        pol = policy.to_dict()
+        pol_rows = []
+        for it in pol.get("items", []):
+            amt = it.get("amount") or it.get("amount_by_boarding") or it.get("amount_by_tier")
+            pol_rows.append([it.get("code"), it.get("name"), "、".join(it.get("stages", [])), str(amt)])
+        sections = [inputs_section,
+                    Section("政策标准（每学期，元）", columns=["代码", "项目", "学段", "金额"], rows=pol_rows)]
+        if result.warnings:
+            sections.append(Section("提示", pairs=[(str(i + 1), w) for i, w in enumerate(result.warnings)]))
+        wb.add_key_value_sheet("说明", meta, sections, title="说明")
+    return path
+
+
+def split_name(value: str) -> str:
+    return sanitize_filename(value or "未填写")
+
+
+def method_text(method: str) -> str:
+    return method_label(method)
+
+
+def amount_text(d) -> str:
+    return money(d)
