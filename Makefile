@@ -1,26 +1,38 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEMO := demo_out
+SAMPLE := sample_data
 
 .PHONY: install demo test bench sample clean lint
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/fupin inspect sample_data
+	@rm -rf $(DEMO)
+	$(BIN)/fupin inspect $(SAMPLE)/registry $(SAMPLE)/national $(SAMPLE)/provincial
+	$(BIN)/fupin reconcile --registry $(SAMPLE)/registry --national $(SAMPLE)/national \
+	    --provincial $(SAMPLE)/provincial --roster $(SAMPLE)/rosters --schools $(SAMPLE)/schools.xlsx \
+	    --semester 2020秋 -o $(DEMO)/对账
+	$(BIN)/fupin dropout-check --registry $(SAMPLE)/registry --roster $(SAMPLE)/rosters \
+	    --previous-roster $(SAMPLE)/previous_rosters --home-education $(SAMPLE)/home_education.xlsx \
+	    --elsewhere $(SAMPLE)/elsewhere.xlsx --school-year 2020 --split-by village -o $(DEMO)/控辍保学
+	@echo
+	@echo "演示完成。台账在：$(CURDIR)/$(DEMO)/对账 和 $(CURDIR)/$(DEMO)/控辍保学"
 
 test: $(STAMP)
 	$(BIN)/pytest
 
 sample: $(STAMP)
-	$(BIN)/python -m jiaoyu_fupin.samplegen sample_data
+	$(BIN)/python -m jiaoyu_fupin.samplegen $(SAMPLE) --truth tests/data/sample_truth
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
@@ -29,4 +41,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests
 
 clean:
-	rm -rf $(VENV) demo_out
+	rm -rf $(VENV) $(DEMO)

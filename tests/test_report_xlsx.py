@@ -238,7 +238,8 @@ def test_print_setup(tmp_path):
     ws = openpyxl.load_workbook(p)["数据"]
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.page_setup.fitToWidth in (None, 1)       # 1 is the XML default, left out
+    assert ws.page_setup.fitToHeight == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$2:$2"
     assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
@@ -454,7 +455,7 @@ def test_column_kind_checked():
     ("34102120050101123X", "341021********123X"),
     ("G" + ID, "G341021********1234"),
     (ID + "42", "341021********123442"),
-    ("341021050101123", "34***********12"),
+    ("341021050101123", "341**********23"),
     ("123", "1**"),
     ("ab", "**"),
     ("", ""),

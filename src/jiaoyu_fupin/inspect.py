@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jiaoyu_fupin.io.columns_config import ColumnOverrides, load_columns
-from jiaoyu_fupin.io.load import SheetSkip, load_file
+from jiaoyu_fupin.io.load import SheetSkip, iter_loaded
 from jiaoyu_fupin.io.readers import expand_paths
 from jiaoyu_fupin.model import Table
 
@@ -100,9 +100,10 @@ def inspect_paths(paths: list[Path | str], columns: str | Path | ColumnOverrides
     """Inspect files and folders; an unreadable file raises InputError (the CLI exits 2)."""
     overrides = load_columns(columns)
     result = InspectResult()
-    for path, display in expand_paths(list(paths)):
+    files = expand_paths(list(paths))
+    for (path, display), items in zip(files, iter_loaded(files, None, overrides)):
         fi = FileInspection(display, str(path))
-        for item in load_file(path, display, None, overrides):
+        for item in items:
             if isinstance(item, SheetSkip):
                 fi.sheets.append(SheetInspection(item.sheet, "unknown", None, {}, 0,
                                                  skipped_reason=item.reason))

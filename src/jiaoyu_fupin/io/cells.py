@@ -94,13 +94,24 @@ def cell_text(v: object) -> str:
     return _text_from_other(v)
 
 
+def _unwrap_pass(out: list[str]) -> list[str]:
+    # one cheap scan of the whole column decides whether any cell needs the ="…" / ' treatment
+    joined = "".join(out)
+    if "'" in joined or "=" in joined or "\uff07" in joined:
+        fs, q = _text_from_str, _QUOTES
+        return [fs(s) if s[:1] in q else s for s in out]
+    return out
+
+
 def column_text(values) -> list[str]:
-    """A column of cell values as a list of text (fast path for plain strings)."""
-    fs, fo = _text_from_str, _text_from_other
-    return [fs(v) if type(v) is str else fo(v) for v in values]
+    """A column of cell values as a list of text, same result as ``cell_text`` per cell.
+
+    Plain strings are only stripped in the first pass; the rare ``="…"`` / apostrophe cells are
+    fixed in a second pass that runs only when the column contains such a character."""
+    fo = _text_from_other
+    return _unwrap_pass([v.strip() if type(v) is str else fo(v) for v in values])
 
 
 def str_column_text(values) -> list[str]:
     """A column known to hold only ``str`` (CSV, HTML): strip and unwrap."""
-    fs = _text_from_str
-    return [fs(v) for v in values]
+    return _unwrap_pass([v.strip() for v in values])

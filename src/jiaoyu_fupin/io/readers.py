@@ -27,6 +27,8 @@ from functools import cached_property
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
+
 from jiaoyu_fupin.errors import InputError
 from jiaoyu_fupin.io.cells import cell_text, column_text, str_column_text
 
@@ -278,8 +280,14 @@ def _sheet_from_values(file: str, sheet: str, rows: list[list], fmt: str) -> Raw
         return RawSheet(file, sheet, [], skip_reason="工作表是空的", fmt=fmt)
     width = max(len(r) for r in rows)
     if any(len(r) != width for r in rows):
-        rows = [r + [""] * (width - len(r)) if len(r) < width else r for r in rows]
-    cols = [column_text(c) for c in zip(*rows)]
+        rows = [list(r) + [""] * (width - len(r)) if len(r) < width else r for r in rows]
+    if width == 0:
+        return RawSheet(file, sheet, [], skip_reason="工作表是空的", fmt=fmt)
+    # a 2-D object array is the cheapest transpose of a list of rows
+    grid = np.empty((len(rows), width), dtype=object)
+    grid[:] = rows
+    cols = [column_text(grid[:, j]) for j in range(width)]
+    del grid
     return _trimmed(RawSheet(file, sheet, cols, fmt=fmt))
 
 

@@ -82,7 +82,7 @@ def school_stages(prep: Prepared) -> dict[str, str]:
 def student_facts(frame: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     """stage, grade, boarding, tier of each record from its own columns and the schools list."""
     stage_col = frame["stage"].astype(object)
-    by_list = frame["school_n"].map(school_stages(prep)).fillna("")
+    by_list = frame["school_n"].map(school_stages(prep)).astype(object).fillna("")
     by_name = stages_from_school_names(frame["school"])
     from jiaoyu_fupin.normalize.values import parse_stages
     hint = parse_stages(stage_col)
@@ -90,7 +90,7 @@ def student_facts(frame: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     grades = parse_grades(frame["grade"], hint)
     stage = grades["stage"].astype(object).where(grades["stage"] != "", hint)
     tiers = parse_tiers(frame["tier"]).astype(object)
-    tiers = tiers.where(tiers != "", frame["school_n"].map(school_tiers(prep)).fillna(""))
+    tiers = tiers.where(tiers != "", frame["school_n"].map(school_tiers(prep)).astype(object).fillna(""))
     return pd.DataFrame({"stage": stage.to_numpy(dtype=object),
                          "grade": grades["grade"].astype(object).where(grades["grade"].notna(), "").to_numpy(),
                          "boarding_n": boardings(frame["boarding"]).to_numpy(dtype=object),

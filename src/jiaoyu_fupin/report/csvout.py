@@ -1,9 +1,11 @@
 """CSV files for batch scripts (``findings.csv``, ``links.csv``, ``payout.csv``).
 
 Format: UTF-8 with a byte-order mark (``utf-8-sig``: Excel and WPS then open Chinese text
-correctly on double-click), ``csv.QUOTE_MINIMAL``, lines ending in ``\\n``. LF rather than CRLF:
-Excel, WPS, pandas and Python's csv module read both, and LF keeps ``awk``/``cut``/``grep``
-pipelines free of stray ``\\r``. Fields holding a newline are quoted, as the csv module does.
+correctly on double-click), ``csv.QUOTE_MINIMAL``, lines ending in ``\\r\\n`` (RFC 4180, what Excel
+writes). CRLF rather than LF for a concrete reason: Python's csv writer quotes a field only when it
+holds a character of the line terminator, so with LF a bare CR inside a value (it happens in
+exported cells) would be written unquoted and split the record for every reader; with CRLF both
+CR and LF force quoting. Excel, WPS, pandas and ``csv.reader`` read it natively.
 
 Values: ``None``/NaN → empty; :class:`~decimal.Decimal` (money, always yuan) → two places, rounded
 half-up (``312.50``); ``int`` as is; ``float`` in its shortest form; ``date`` → ``2020-03-01``;
@@ -107,7 +109,7 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], 
     guarded = [neutralize_formulas and i not in raw for i in range(width)]
     count = 0
     with atomic_target(Path(path)) as tmp, open(tmp, "x", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+        writer = csv.writer(fh, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
         writer.writerow([cell_text(h) for h in header])
         out_rows = []
         for row in rows:

@@ -273,7 +273,7 @@ def sanitize_filename(name: object) -> str:
     extension; an empty result becomes ``未命名``.
     """
     s = "" if name is None else str(name)
-    s = _FILE_FORBIDDEN.sub("_", _ILLEGAL_XML.sub("", s))
+    s = _ILLEGAL_XML.sub("", _FILE_FORBIDDEN.sub("_", s))
     s = re.sub(r"\.{2,}", ".", s).lstrip(" .").rstrip(" .")
     stem, dot, ext = s.rpartition(".")
     if not dot or not stem or len(ext) > 10 or " " in ext:

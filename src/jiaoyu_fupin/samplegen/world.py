@@ -613,7 +613,11 @@ class World:
             if not p.xueji and p.stage and p.stage != "K":
                 p.xueji = "G" + p.pid
         for p in self.persons + self.others:
-            if p.in_roster and p.prev is None and "no_prev" not in p.tags:
+            if "no_prev" in p.tags:
+                continue
+            if "prev_only" in p.tags:
+                p.prev = (p.school, p.stage, p.grade - 1)
+            elif p.in_roster and p.prev is None:
                 p.prev = self._prev_state(p)
 
     def _prev_state(self, p: Person) -> tuple | None:
