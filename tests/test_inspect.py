@@ -1,8 +1,8 @@
 import json
 
 from click.testing import CliRunner
-
 from conftest import make_id
+
 from jiaoyu_fupin.cli import main
 from jiaoyu_fupin.inspect import inspect_paths
 
@@ -115,7 +115,7 @@ def test_inspect_errors_exit_2_with_chinese_message(files, tmp_path):
     (tmp_path / "空目录").mkdir()
     assert "文件夹中没有表格文件" in _fails(tmp_path / "空目录")
     assert "所有工作表都没有数据" in _fails(files.xlsx("无数据.xlsx", sheets={"A": [], "B": []}))
-    assert "不是表格文件" in _fails(files.raw("信.csv", "您好，\n附件是名单。\n".encode("utf-8")))
+    assert "不是表格文件" in _fails(files.raw("信.csv", "您好，\n附件是名单。\n".encode()))
 
 
 def test_inspect_bad_columns_toml_exit_2(files, tmp_path):

@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import make_id
+
 from jiaoyu_fupin.errors import InputError, PolicyError
 from jiaoyu_fupin.io.columns_config import ColumnOverrides, load_columns
 from jiaoyu_fupin.io.load import load_tables
@@ -68,3 +68,13 @@ def test_override_beats_synonym_and_all_section(files, tmp_path):
     assert t.columns["id_number"] == "本人证件号" and t.df["id_number"].tolist() == [ID1]
     assert t.columns["township"] == "所属乡镇街道"
     assert "身份证号" in t.unmapped
+
+
+def test_auto_detection_uses_source_sections(files, tmp_path):
+    p = files.xlsx("一小.xlsx", [["学生名", "本人号", "学籍号码", "就读班"], ["张三", ID1, "G" + ID1, "1班"]])
+    res = load_tables([p])
+    assert res.tables == [] and res.skipped_sheets[0].reason.startswith("没有找到可识别的表头")
+    cols = _toml(tmp_path, '[roster]\nname = "学生名"\nid_number = "本人号"\nclass = "就读班"\n')
+    [t] = load_tables([p], columns=cols).tables
+    assert t.source == "roster"
+    assert t.columns == {"name": "学生名", "id_number": "本人号", "xueji_no": "学籍号码", "class": "就读班"}

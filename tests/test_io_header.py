@@ -1,6 +1,6 @@
 import pytest
-
 from conftest import make_id
+
 from jiaoyu_fupin.io.header import detect_source, find_header, map_columns
 from jiaoyu_fupin.io.load import load_tables
 from jiaoyu_fupin.io.readers import RawSheet, read_raw

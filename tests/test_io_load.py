@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
-
 from conftest import make_id
+
 from jiaoyu_fupin.errors import InputError, UsageError
 from jiaoyu_fupin.io.load import LoadResult, SheetSkip, load_tables
 from jiaoyu_fupin.model import ROW
@@ -30,6 +30,7 @@ def test_row_accounting_every_row_once(files):
         ["", "合计：", "", "", "", "4500"],                   # 11 total (first non-empty cell)
         ["填表人：某某", "", "审核人：某某"],                   # 12 footer
         ["备注：本表由系统导出"],                               # 13 footer
+        ["", "", "第 1 页 共 1 页"],                            # 14 page number
     ]
     p = files.xlsx("nat.xlsx", rows)
     res = load_tables([p], "national")
@@ -41,15 +42,15 @@ def test_row_accounting_every_row_once(files):
     assert t.df["id_number"].tolist() == [IDS[0], IDS[1], ""]
     skipped = {i.row: i.reason for i in t.skipped}
     assert skipped == {3: "列序号行", 5: "空行", 7: "重复的表头行", 10: "合计行", 11: "合计行",
-                       12: "表尾签字或说明行", 13: "表尾签字或说明行"}
+                       12: "表尾签字或说明行", 13: "表尾签字或说明行", 14: "页码行"}
     assert [(i.row, i.reason) for i in t.rejected] == [(8, "缺少姓名和证件号")]
     assert t.rejected[0].raw == ("3", "", "", "一中", "普通高中国家助学金", "750", "2019-2020", "建档立卡")
     assert t.rejected[0].ref() == "nat.xlsx:Sheet1:8"
     # every row below the header exactly once
     data_rows = len(rows) - t.header_row
-    assert t.rows_read == data_rows == 11
+    assert t.rows_read == data_rows == 12
     all_rows = sorted(t.df[ROW].tolist() + [i.row for i in t.skipped + t.rejected])
-    assert all_rows == list(range(3, 14))
+    assert all_rows == list(range(3, 15))
 
 
 def test_df_is_text_with_int_row(files):
@@ -139,6 +140,17 @@ def test_registry_with_monitor_type_and_disability_numbers(files):
 
 
 def test_csv_multiline_row_numbers(files):
-    p = files.raw("m.csv", f'姓名,身份证号,备注\n甲,{IDS[0]},"多\n行"\n乙,{IDS[1]},\n'.encode("utf-8"))
+    p = files.raw("m.csv", f'姓名,身份证号,备注\n甲,{IDS[0]},"多\n行"\n乙,{IDS[1]},\n'.encode())
     [t] = load_tables([p], "roster").tables
     assert t.df[ROW].tolist() == [2, 4]
+
+
+def test_non_spreadsheet_in_folder_is_skipped_but_named_file_fails(files, tmp_path):
+    files.xlsx("名册/一小.xlsx", [["姓名", "身份证号"], ["甲", IDS[0]]])
+    note = files.raw("名册/说明.txt", "请各校于月底前上报。\n谢谢。\n".encode())
+    res = load_tables([tmp_path / "名册"], "roster")
+    assert [t.file for t in res.tables] == ["一小.xlsx"]
+    assert [(s.file, s.sheet) for s in res.skipped_sheets] == [("说明.txt", "")]
+    assert res.skipped_sheets[0].reason.startswith("不是表格文件")
+    with pytest.raises(InputError, match="不是表格文件"):
+        load_tables([note], "roster")

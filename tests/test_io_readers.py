@@ -2,8 +2,8 @@ import datetime as dt
 import zipfile
 
 import pytest
-
 from conftest import make_id
+
 from jiaoyu_fupin.errors import InputError
 from jiaoyu_fupin.io.readers import detect_delimiter, expand_paths, read_raw
 
@@ -30,6 +30,17 @@ def test_xlsx_rows_are_officer_rows_and_cells_are_text(files):
     assert s.rows[3][1].startswith("3.41021201001011") and s.rows[3][1].endswith("e+17")
     assert s.rows[4] == ["李四", ID1, "2010-02-03 04:05:06", "否", "500", ""]
     assert s.row_no(3) == 4
+
+
+def test_merged_cells_in_data_fill_their_range(files):
+    p = files.xlsx("reg.xlsx", [
+        ["乡镇", "行政村", "姓名"],
+        ["城关镇", "东村", "张一"],
+        [None, None, "张二"],
+        [None, "西村", "李一"],
+    ], merges={"Sheet1": [(1, 0, 3, 0), (1, 1, 2, 1)]})
+    [s] = read_raw(p)
+    assert s.rows[1:] == [["城关镇", "东村", "张一"], ["城关镇", "东村", "张二"], ["城关镇", "西村", "李一"]]
 
 
 def test_data_starting_at_c3_keeps_excel_coordinates(files):
@@ -86,7 +97,7 @@ def test_xls_numbers_dates_merges(files):
     ], merges={"Sheet1": [(0, 0, 0, 2)]})
     [s] = read_raw(p)
     assert s.fmt == "xls"
-    assert s.rows[0] == ["学生资助名单", "", ""]
+    assert s.rows[0] == ["学生资助名单"] * 3  # a merged cell's value fills its range
     assert s.rows[2] == ["张三", "3.4102120100101126e+17", "2010-01-01"]
     assert s.rows[3] == ["李四", ID1, "2011-05-06 07:08:09"]
     assert s.rows[4] == ["王五", "12", "是"]
@@ -140,7 +151,7 @@ def test_html_nested_table_is_its_own_sheet(files):
 
 
 def test_spreadsheetml_2003(files):
-    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+    xml = """<?xml version="1.0" encoding="UTF-8"?>
 <Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"
  xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">
  <Worksheet ss:Name="名单"><Table>
@@ -154,7 +165,7 @@ def test_spreadsheetml_2003(files):
     p = files.raw("x.xls", xml.encode("utf-8"))
     [s] = read_raw(p)
     assert s.sheet == "名单" and s.fmt == "xml"
-    assert s.rows == [["标题", ""], ["姓名", "身份证号"], ["", ""], ["甲", "3.4102120100101126e+17"],
+    assert s.rows == [["标题", "标题"], ["姓名", "身份证号"], ["", ""], ["甲", "3.4102120100101126e+17"],
                       ["", "2010-01-01"]]
 
 
@@ -183,14 +194,14 @@ def test_csv_utf16_tsv_from_excel_unicode_text(files):
 
 
 def test_csv_multiline_field_keeps_line_numbers(files):
-    p = files.raw("m.csv", '姓名,备注\n甲,"第一行\n第二行"\n乙,x\n'.encode("utf-8"))
+    p = files.raw("m.csv", '姓名,备注\n甲,"第一行\n第二行"\n乙,x\n'.encode())
     [s] = read_raw(p)
     assert s.rows[1] == ["甲", "第一行\n第二行"]
     assert [s.row_no(i) for i in range(3)] == [1, 2, 4]
 
 
 def test_csv_title_line_and_blank_lines(files):
-    p = files.raw("t.csv", "某校名册\n\n姓名,身份证号\n甲,1\n\n".encode("utf-8"))
+    p = files.raw("t.csv", "某校名册\n\n姓名,身份证号\n甲,1\n\n".encode())
     [s] = read_raw(p)
     assert s.rows == [["某校名册", ""], ["", ""], ["姓名", "身份证号"], ["甲", "1"]]
 
@@ -225,7 +236,7 @@ def test_pdf_and_png_renamed(files):
 
 
 def test_plain_text_renamed(files):
-    msg = _err(files.raw("c.xlsx", "这是一封信。\n请查收附件。\n".encode("utf-8")))
+    msg = _err(files.raw("c.xlsx", "这是一封信。\n请查收附件。\n".encode()))
     assert "不是表格文件" in msg and "c.xlsx" in msg
 
 
@@ -280,9 +291,10 @@ def test_expand_folder_recursive_sorted_skips_lock_and_hidden(files, tmp_path):
     files.raw("名册/.git/x.csv", b"x")
     files.raw("名册/说明.docx", b"x")
     got = expand_paths([tmp_path / "名册"])
-    assert [d for _, d in got] == ["a.csv", "一小/名册.xlsx", "二小/名册.xlsx"] or \
-        [d for _, d in got] == sorted([d for _, d in got], key=lambda s: s)
-    assert {d for _, d in got} == {"a.csv", "一小/名册.xlsx", "二小/名册.xlsx"}
+    assert [f.display for f in got] == ["a.csv", "一小/名册.xlsx", "二小/名册.xlsx"]
+    assert all(f.in_folder and f.path.is_file() for f in got)
+    direct = expand_paths([tmp_path / "名册" / "a.csv"])
+    assert [(f.display, f.in_folder) for f in direct] == [("a.csv", False)]
 
 
 def test_expand_errors(tmp_path):
@@ -291,3 +303,23 @@ def test_expand_errors(tmp_path):
         expand_paths([tmp_path / "空文件夹"])
     with pytest.raises(InputError, match="找不到"):
         expand_paths([tmp_path / "nope"])
+
+
+def test_html_uppercase_unclosed_cells_comments_script(files):
+    body = ("<script>var t = '<table><tr><td>x</td></tr></table>';</script><!-- <table> -->"
+            "<TABLE border=1><THEAD><TR><TH>姓名<TH>身份证号</THEAD>"
+            "<TBODY><TR><TD>张<br/>三<TD style=\"mso-number-format:'\\@'\">" + ID1 + "</TBODY></TABLE>")
+    [s] = read_raw(files.html("u.xls", body))
+    assert s.rows == [["姓名", "身份证号"], ["张\n三", ID1]]
+
+
+def test_html_fast_and_tokenizer_paths_agree():
+    from jiaoyu_fupin.io.readers import _fast_tables, _HtmlTables
+
+    doc = HTML_GBK.format(id=ID1)
+    fast = _fast_tables(doc)
+    p = _HtmlTables()
+    p.feed(doc)
+    slow = [t.rows for t in p.finish()]
+    assert fast == slow
+    assert fast[0][2] == ["序号", "姓名", "身份证号", "资助\n金额"]

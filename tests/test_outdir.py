@@ -175,7 +175,7 @@ def test_run_json_content(data, tmp_path):
     info.add_input("policy", data / "registry.xlsx")       # same file, another role: hashed once
     info.account("registry.xlsx", "Sheet1", linked=4)
     info.account("registry.xlsx", "Sheet2", registry_persons=1)
-    info.policy = {"items": {"LIVING_JUNIOR": {"boarding": Decimal("625"), "day": Decimal("312.50")}},
+    info.policy = {"items": {"LIVING_JUNIOR": {"boarding": Decimal(625), "day": Decimal("312.50")}},
                    "eligible": {"未脱贫", "返贫"}}
     info.warn("学校“某校”的收费档次为“普通”，政策中没有该档次的金额，未检查免学杂费。")
     info.warn("学校“某校”的收费档次为“普通”，政策中没有该档次的金额，未检查免学杂费。")

@@ -72,7 +72,7 @@ def test_neutralisation(tmp_path, value, expected):
 def test_raw_columns_and_numbers_are_never_altered(tmp_path):
     p = tmp_path / "a.csv"
     write_csv(p, ["id", "amount", "text", "decimal"],
-              [("=1+1", "-12.50", "=1+1", Decimal("-12.5")), ("-1+1", "@x", "-1+1", Decimal("0"))],
+              [("=1+1", "-12.50", "=1+1", Decimal("-12.5")), ("-1+1", "@x", "-1+1", Decimal(0))],
               raw_columns={0, 1})
     _, rows = _read(p)
     assert rows[1] == ["=1+1", "-12.50", "'=1+1", "-12.50"]

@@ -118,7 +118,7 @@ def test_money_int_date_number_cells(tmp_path, fast):
     p = tmp_path / "a.xlsx"
     cols = [Column("金额", "money"), Column("人数", "int"), Column("日期", "date"), Column("得分", "number")]
     rows = [(Decimal("312.50"), 3, dt.date(2020, 3, 1), 0.95),
-            (Decimal("1500"), "12", "2020-09-01", Decimal("1")),
+            (Decimal(1500), "12", "2020-09-01", Decimal(1)),
             (Decimal("0.333"), "abc", "不详", "n/a"),
             (None, None, None, None),
             (Decimal("-12.5"), 2 ** 60, dt.datetime(2020, 1, 2, 0, 0), float("nan"))]
@@ -145,7 +145,7 @@ def test_money_number_boundary():
     assert money_number(Decimal("1.500")) == 1.5
     assert money_number(Decimal("0.005")) is None
     assert money_number(Decimal("9999999999999.99")) == 9999999999999.99
-    assert money_number(Decimal("10000000000000")) is None
+    assert money_number(Decimal(10000000000000)) is None
     assert money_number(Decimal("NaN")) is None
     assert money_number("1,500.00") == 1500.0
     assert money_number("abc") is None
@@ -435,6 +435,13 @@ def test_success_leaves_only_the_workbook(tmp_path):
         assert not target.exists()                 # not there until close
     assert list(tmp_path.iterdir()) == [target]
     assert zipfile.is_zipfile(target)
+
+
+def test_long_cjk_file_name(tmp_path):
+    target = tmp_path / sanitize_filename("某某县某某镇中心学校" * 30 + "_对账台账_2020秋.xlsx")
+    with WorkbookWriter(target) as wb:
+        wb.add_table("数据", [Column("a")], [("1",)])
+    assert list(tmp_path.iterdir()) == [target]
 
 
 def test_unwritable_folder_is_a_chinese_error(tmp_path):

@@ -101,8 +101,8 @@ def inspect_paths(paths: list[Path | str], columns: str | Path | ColumnOverrides
     overrides = load_columns(columns)
     result = InspectResult()
     files = expand_paths(list(paths))
-    for (path, display), items in zip(files, iter_loaded(files, None, overrides)):
-        fi = FileInspection(display, str(path))
+    for f, items in zip(files, iter_loaded(files, None, overrides)):
+        fi = FileInspection(f.display, str(f.path))
         for item in items:
             if isinstance(item, SheetSkip):
                 fi.sheets.append(SheetInspection(item.sheet, "unknown", None, {}, 0,

@@ -7,7 +7,18 @@ from jiaoyu_fupin.io.load import LoadResult, SheetSkip, load_file, load_tables
 from jiaoyu_fupin.io.readers import RawSheet, expand_paths, read_raw
 
 __all__ = [
-    "cell_text", "column_text", "ColumnOverrides", "load_columns", "HeaderMatch", "detect_source",
-    "find_header", "LoadResult", "SheetSkip", "load_file", "load_tables", "RawSheet", "expand_paths",
+    "ColumnOverrides",
+    "HeaderMatch",
+    "LoadResult",
+    "RawSheet",
+    "SheetSkip",
+    "cell_text",
+    "column_text",
+    "detect_source",
+    "expand_paths",
+    "find_header",
+    "load_columns",
+    "load_file",
+    "load_tables",
     "read_raw",
 ]

@@ -36,7 +36,7 @@ def _text_from_str(v: str) -> str:
 
 
 def _text_from_float(v: float) -> str:
-    if math.isfinite(v) and v.is_integer() and -_BIG < v < _BIG:
+    if -_BIG < v < _BIG and v.is_integer():  # False for nan and inf
         return str(int(v))
     if math.isnan(v):
         return ""
@@ -108,8 +108,9 @@ def column_text(values) -> list[str]:
 
     Plain strings are only stripped in the first pass; the rare ``="…"`` / apostrophe cells are
     fixed in a second pass that runs only when the column contains such a character."""
-    fo = _text_from_other
-    return _unwrap_pass([v.strip() if type(v) is str else fo(v) for v in values])
+    fo, ff = _text_from_other, _text_from_float
+    return _unwrap_pass([v.strip() if type(v) is str else (ff(v) if type(v) is float else fo(v))
+                         for v in values])
 
 
 def str_column_text(values) -> list[str]:

@@ -11,11 +11,13 @@ whole columns; only skipped/rejected rows (few) are looked at one by one.
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -30,7 +32,7 @@ from jiaoyu_fupin.io.header import (
     missing_columns_message,
     missing_required,
 )
-from jiaoyu_fupin.io.readers import RawSheet, expand_paths, read_raw
+from jiaoyu_fupin.io.readers import FoundFile, NotSpreadsheetError, RawSheet, expand_paths, read_raw
 from jiaoyu_fupin.model import ROW, SOURCES, RowIssue, Table
 
 #: A row whose first non-empty cell starts like this is a total / signature / notes line.
@@ -45,12 +47,15 @@ REASON_HEADER = "重复的表头行"
 REASON_TOTAL = "合计行"
 REASON_FOOTER = "表尾签字或说明行"
 REASON_NUMBERING = "列序号行"
+REASON_PAGE = "页码行"
 REASON_NO_KEY = "缺少姓名和证件号"
 REASON_NO_SCHOOL = "缺少学校名称"
 
 NO_HEADER = "没有找到可识别的表头（前 12 行中没有姓名、身份证号等列名）"
 
 ProgressFn = Callable[[str, int, int], None]
+
+_PAGE = re.compile(r"^(?:-\s*\d+\s*-|第\s*\d+\s*页\s*[,，/]?\s*(?:共\s*\d+\s*页)?|共\s*\d+\s*页\s*[,，/]?\s*第\s*\d+\s*页)$")
 
 
 @dataclass(frozen=True)
@@ -112,27 +117,37 @@ def load_tables(paths: list[Path | str] | Path | str, source: str | None = None,
     return result
 
 
-def iter_loaded(files: list[tuple[Path, str]], source: str | None, overrides: ColumnOverrides,
+def _load_found(f: FoundFile, source: str | None, overrides: ColumnOverrides) -> list[Table | SheetSkip]:
+    try:
+        return load_file(f.path, f.display, source, overrides)
+    except NotSpreadsheetError as exc:
+        if not f.in_folder:
+            raise
+        # a note or a picture lying in a folder of rosters: say so, do not stop the run
+        return [SheetSkip(f.display, "", exc.message.split("：", 1)[-1], str(f.path))]
+
+
+def iter_loaded(files: list[FoundFile], source: str | None, overrides: ColumnOverrides,
                 workers: int | None = None) -> Iterator[list[Table | SheetSkip]]:
-    """``load_file`` for each (path, display name), in order.  With several files two are read
-    at a time: calamine parses without holding the GIL, so a folder of rosters reads ~1.4x faster
-    on two cores.  The first failing file (in order) raises."""
+    """``load_file`` for each file, in order.  With several files two are read at a time:
+    calamine parses without holding the GIL, so a folder of rosters reads ~1.4x faster on two
+    cores.  The first failing file (in order) raises; a non-spreadsheet file found in a folder is
+    a SheetSkip instead."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if workers <= 1 or len(files) <= 1:
-        for path, display in files:
-            yield load_file(path, display, source, overrides)
+        for f in files:
+            yield _load_found(f, source, overrides)
         return
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fupin-read") as pool:
-        futures = [pool.submit(load_file, path, display, source, overrides) for path, display in files[:workers]]
+        futures = [pool.submit(_load_found, f, source, overrides) for f in files[:workers]]
         nxt = len(futures)
         try:
             for k in range(len(files)):
                 items = futures[k].result()
                 futures[k] = None  # free the sheets as soon as they are handed over
                 if nxt < len(files):
-                    path, display = files[nxt]
-                    futures.append(pool.submit(load_file, path, display, source, overrides))
+                    futures.append(pool.submit(_load_found, files[nxt], source, overrides))
                     nxt += 1
                 yield items
         finally:
@@ -177,7 +192,14 @@ def sheet_to_table(raw: RawSheet, source: str | None, overrides: ColumnOverrides
     """One raw sheet -> Table; a SheetSkip when no header is found; with a forced source, the
     Chinese missing-columns message (str) when the header lacks required columns."""
     if source is None:
+        # the built-in synonyms plus [all]; then each source's own columns.toml section, in case
+        # only that section names this sheet's headers; the best-scoring header wins
         header = find_header(raw, overrides.for_source(None) or None)
+        for sec, fields in overrides.by_source.items():
+            if sec != "all" and fields:
+                other = find_header(raw, overrides.for_source(sec))
+                if other is not None and (header is None or other.score > header.score):
+                    header = other
         if header is None:
             return SheetSkip(raw.file, raw.sheet, NO_HEADER, raw.path)
         kind = detect_source(header.fields, header.title, raw.file,
@@ -229,11 +251,11 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
             eq += cols[j] == t
         need = min(2, len(hdr_cols))
         rep = (eq >= need) & (eq * 5 >= nonempty * 4) & (nonempty > 0)
-        reason[rep & (reason == None)] = REASON_HEADER  # noqa: E711 - elementwise
+        reason[rep & _unset(reason)] = REASON_HEADER
 
     # totals, signatures and notes: look at the first non-empty cell
     for j, arr in enumerate(cols):
-        idx = np.flatnonzero((first_col == j) & (reason == None))  # noqa: E711
+        idx = np.flatnonzero((first_col == j) & _unset(reason))
         if not len(idx):
             continue
         firsts = arr[idx]
@@ -241,11 +263,18 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
         for i in idx[hit]:
             reason[i] = REASON_TOTAL if arr[i].startswith(TOTAL_PREFIXES) else REASON_FOOTER
 
+    # page-number lines of a printed export ("第 2 页 共 9 页")
+    single = np.flatnonzero((nonempty == 1) & _unset(reason))
+    for i in single:
+        text = cols[first_col[i]][i]
+        if text[:1] in "第共-" and _PAGE.match(text):
+            reason[i] = REASON_PAGE
+
     # a row of column numbers (1 2 3 …) right under the header
     if n and reason[0] is None and _is_numbering([c[0] for c in cols]):
         reason[0] = REASON_NUMBERING
 
-    skipped_mask = reason != None  # noqa: E711
+    skipped_mask = ~_unset(reason)
     key_fields = ("school",) if source == "schools" else ("name", "id_number", "xueji_no")
     key_cols = [header.fields[f] for f in key_fields if f in header.fields]
     if key_cols:
@@ -297,9 +326,14 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
     )
 
 
+def _unset(reason: np.ndarray) -> np.ndarray:
+    """Rows of an object array of reasons that have none yet (elementwise ``is None``)."""
+    return np.equal(reason, None)
+
+
 def _is_numbering(values: list[str]) -> bool:
     nums = [v for v in values if v]
     if len(nums) < 3 or not all(v.isdigit() and len(v) <= 3 for v in nums):
         return False
     ints = [int(v) for v in nums]
-    return all(b == a + 1 for a, b in zip(ints, ints[1:]))
+    return all(b == a + 1 for a, b in itertools.pairwise(ints))

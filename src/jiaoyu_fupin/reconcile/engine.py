@@ -277,11 +277,27 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
         sums[k3] = sums.get(k3, ZERO) + amt
         nrows[k3] = nrows.get(k3, 0) + 1
         idx_by_key.setdefault((person, code), []).append(i)
-    rows_by_key = {k: judged.loc[v] for k, v in idx_by_key.items()}
+    class _Rows(dict):
+        """(person, item) → the payment rows behind it, built only when a finding needs them."""
+
+        def __missing__(self, key):
+            idx = idx_by_key.get(key)
+            return judged.loc[idx] if idx else None
+
+        def get(self, key, default=None):
+            return self[key] if key in idx_by_key else default
+
+        def items(self):
+            return ((k, self[k]) for k in idx_by_key)
+
+    rows_by_key = _Rows()
     paid: dict[tuple[str, str], Decimal] = {}
+    paid_by_person: dict[str, list[tuple[str, Decimal]]] = {}
     for (person, code) in idx_by_key:
         nat_amt = sums.get((person, code, "national"))
-        paid[(person, code)] = nat_amt if nat_amt is not None else sums[(person, code, "provincial")]
+        amt = nat_amt if nat_amt is not None else sums[(person, code, "provincial")]
+        paid[(person, code)] = amt
+        paid_by_person.setdefault(person, []).append((code, amt))
 
     # ---- DUPLICATE ---------------------------------------------------------------------------------
     dup_keys: set[tuple[str, str]] = set()
@@ -298,11 +314,16 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
 
     # ---- NOT_ENROLLED / NOT_REGISTERED --------------------------------------------------------------
     not_enrolled_people: set[str] = set()
-    for (person, code), rows in rows_by_key.items():
+    roster_people = set(ctx.roster["person"])
+    jdlk_set = set(zip(judged.loc[judged["jdlk"], "person"], judged.loc[judged["jdlk"], "code"]))
+    for (person, code) in idx_by_key:
+        if person in enrolled_people and (person, code) not in jdlk_set:
+            continue
+        rows = rows_by_key[(person, code)]
         if person not in enrolled_people:
             not_enrolled_people.add(person)
             where = "未在任何学生名册中找到" if (person.startswith("R") and not reg_by_rid.loc[person[1:], "any_roster"]) \
-                or (person.startswith("X") and person not in set(ctx.roster["person"])) else "学籍状态不是在读"
+                or (person.startswith("X") and person not in roster_people) else "学籍状态不是在读"
             add("NOT_ENROLLED", person, code, rows, paid=paid.get((person, code)),
                 reason=f"本学期{where}，却领取了资助")
         jrows = rows[rows["jdlk"]]
@@ -359,19 +380,18 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
                 add("OVERPAID", person, it.code, rows_by_key.get(key), expected=res.amount, paid=paid_amt,
                     reason=f"应发 {money(res.amount)} 元（{r.boarding_n or ''}），实发 {money(paid_amt)} 元")
         entitled = {it.code for it in items}
-        for (p, code), amt in [(k, v) for k, v in paid.items() if k[0] == person]:
-            if code not in entitled and (p, code) not in dup_keys:
-                add("OVERPAID", person, code, rows_by_key.get((p, code)), expected=ZERO, paid=amt,
+        for code, amt in paid_by_person.get(person, []):
+            if code not in entitled and (person, code) not in dup_keys:
+                add("OVERPAID", person, code, rows_by_key.get((person, code)), expected=ZERO, paid=amt,
                     reason=f"{r.stage}{_grade_label(r.grade)}不在该项目的资助范围内")
     for reason, n in not_checked.items():
         warnings.append(f"{n} 人次未核对金额：{reason}")
 
     # ---- LEDGER_MISMATCH ----------------------------------------------------------------------------
     if prep.loaded.tables.get("provincial"):
-        for (person, code), rows in rows_by_key.items():
-            if not person.startswith("R") or (person, code) in dup_keys:
-                continue
-            if not (rows["jdlk"].any()):
+        jdlk_keys = set(zip(judged.loc[judged["jdlk"], "person"], judged.loc[judged["jdlk"], "code"]))
+        for (person, code) in idx_by_key:
+            if not person.startswith("R") or (person, code) in dup_keys or (person, code) not in jdlk_keys:
                 continue
             n_amt = sums.get((person, code, "national"))
             p_amt = sums.get((person, code, "provincial"))
@@ -383,7 +403,7 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
                 reason = f"全国学生资助系统有发放记录（{money(n_amt)} 元），省建档立卡资助系统没有"
             else:
                 reason = f"金额不一致：全国 {money(n_amt)} 元，省 {money(p_amt)} 元"
-            add("LEDGER_MISMATCH", person, code, rows, expected=None,
+            add("LEDGER_MISMATCH", person, code, rows_by_key[(person, code)], expected=None,
                 paid=n_amt if n_amt is not None else p_amt, reason=reason)
 
     # ---- OUT_OF_AREA -------------------------------------------------------------------------------

@@ -121,12 +121,13 @@ def replace_into_place(tmp: Path, path: Path) -> None:
 
 
 def temp_path_for(path: Path, suffix: str = ".tmp") -> Path:
-    """A fresh temporary name next to ``path`` (``.name.<pid>.<random>.tmp``), not yet created.
+    """A fresh temporary name next to ``path`` (``.name.<pid>.<random>.tmp``, the name cut to 60
+    characters so the whole stays under 255 bytes), not yet created.
 
     The caller creates the file (so it gets the usual permissions, unlike ``mkstemp``'s 0600).
     """
     path = Path(path)
-    return path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{suffix}"
+    return path.parent / f".{path.name[:60]}.{os.getpid()}.{secrets.token_hex(4)}{suffix}"
 
 
 @contextlib.contextmanager

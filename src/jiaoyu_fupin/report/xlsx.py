@@ -469,8 +469,8 @@ class WorkbookWriter:
         self._reserved: dict[str, Worksheet] = {}
         self._closed = False
         try:
-            self._tmpdir = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                                 dir=self.path.parent))
+            # short fixed prefix: a long (CJK) file name must not push the folder name over 255 bytes
+            self._tmpdir = Path(tempfile.mkdtemp(prefix=".fupin-", suffix=".tmp", dir=self.path.parent))
         except OSError as exc:
             raise FupinError(f"无法写入“{self.path}”：{exc.strerror or exc}") from exc
         self._tmpfile = self._tmpdir / self.path.name

@@ -96,7 +96,7 @@ SCHOOLS = (
     School("K2", "清源县溪口镇中心幼儿园", "幼儿园", ("K",), "", "溪口镇", 95, 0.0),
     School("P1", "清源县城关第一小学", "小学", ("P",), "", "城关镇", 250, 0.03),
     School("P2", "清源县溪口镇中心小学", "小学", ("P",), "", "溪口镇", 190, 0.2),
-    School("P3", "清源县石门乡桃花完小", "小学", ("P",), "", "石门乡", 70, 0.15),
+    School("P3", "清源县石门乡桃花完小", "小学", ("P",), "", "石门乡", 40, 0.15),
     School("J1", "清源县第二初级中学", "初中", ("J",), "", "城关镇", 200, 0.45),
     School("J2", "清源县龙潭镇初级中学", "初中", ("J",), "", "龙潭镇", 130, 0.6),
     School("N1", "清源县桃源九年一贯制学校", "九年一贯制", ("P", "J"), "", "桃源乡", 150, 0.3),
@@ -458,6 +458,8 @@ class World:
                 if top < lo:
                     return
                 a = rng.randint(lo, top)
+                if a < 3 and rng.random() < 0.5:
+                    a = rng.randint(lo, top)
                 if a in ages:
                     continue
                 ages.add(a)
@@ -468,7 +470,7 @@ class World:
         surname = nm.pick_surname(rng)
         if t < 0.58:                                   # parents and children
             head_sex = "男" if rng.random() < 0.88 else "女"
-            ha = rng.randint(27, 50)
+            ha = rng.randint(29, 50)
             head = self._mk(hh, "户主", head_sex, birth_for_age(rng, ha), surname, minority=minority)
             mother_age = ha
             if rng.random() < 0.88:
@@ -477,7 +479,7 @@ class World:
                               nm.pick_surname(rng), minority=minority)
                 mother_age = sa if sp.sex == "女" else ha
             fg = nm.split_surname(head.name)[1] if not minority else head.name.split("·")[0]
-            add_kids(rng.choices([1, 2, 3, 4], [22, 40, 26, 12])[0], 1, mother_age,
+            add_kids(rng.choices([1, 2, 3, 4], [10, 32, 36, 22])[0], 1, mother_age,
                      surname if head_sex == "男" else nm.pick_surname(rng), fg)
             if rng.random() < 0.25:
                 rel = rng.choice(["之父", "之母"])
@@ -497,7 +499,7 @@ class World:
                 self._mk(hh, "之儿媳", "女", birth_for_age(rng, da), nm.pick_surname(rng))
                 mother_age = da
             fg = nm.split_surname(son.name)[1] if not minority else son.name.split("·")[0]
-            add_kids(rng.choices([1, 2, 3], [30, 50, 20])[0], 2, mother_age, surname, fg, 0, 16)
+            add_kids(rng.choices([1, 2, 3], [15, 50, 35])[0], 2, mother_age, surname, fg, 0, 16)
             if rng.random() < 0.3:
                 self._mk(hh, "之女", "女", birth_for_age(rng, rng.randint(16, min(30, ha - 20))), surname)
         elif t < 0.93:                                 # grandparents with left-behind grandchildren
@@ -507,7 +509,7 @@ class World:
             if rng.random() < 0.6:
                 self._mk(hh, "配偶", "女", birth_for_age(rng, ha - rng.randint(0, 5)), nm.pick_surname(rng),
                          elder=True)
-            add_kids(rng.choices([1, 2], [55, 45])[0], 2, 45, surname, "", 4, 16)
+            add_kids(rng.choices([1, 2, 3], [35, 45, 20])[0], 2, 45, surname, "", 4, 16)
         else:                                          # single parent
             head_sex = rng.choice("男女")
             ha = rng.randint(30, 50)
@@ -594,7 +596,10 @@ class World:
                 break
         tw = township or (s.township if stage in "KPJ" else rng.choice(TOWNSHIPS)[0])
         village = rng.choice([t for t in TOWNSHIPS if t[0] == tw][0][2])
-        pid = self.new_id(self.region_for(0.86), birth, sex, outsider=True, avoid_prefix=(s.code == "P3"))
+        region = self.region_for(0.86)
+        while s.code == "P3" and f"{region}{birth:%Y%m%d}" in self._reg_prefix14:
+            birth = birth_for_age(rng, age)
+        pid = self.new_id(region, birth, sex, outsider=True, avoid_prefix=(s.code == "P3"))
         p = Person(pid, name, sex, birth, tw, village)
         p.stage, p.grade, p.school = stage, grade, s
         p.boarding = (rng.random() < s.boarding_rate) if stage != "K" else None
@@ -605,7 +610,7 @@ class World:
     # ---------------- classes, 学籍号, previous state
     def finish_students(self) -> None:
         rng = self.rng
-        everyone = [p for p in self.persons + self.others if p.in_roster or p.prev is not None]
+        everyone = [p for p in self.persons + self.others if p.stage]
         for p in everyone:
             if p.stage and not p.cls:
                 n_cls = 3 if p.school and p.school.size > 150 else 2
