@@ -393,3 +393,20 @@ def test_sample_county_against_truth(sample, tmp_path):
     run_json = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run_json["accounting"]["ok"] is True
     assert run_json["extra"]["window"] == scenario["dropout_window"]
+
+
+def test_library_call_and_default_school_year(county, tmp_path, capsys):
+    from jiaoyu_fupin.dropout.run import run_dropout
+
+    out = tmp_path / "lib"
+    calls = []
+    output = run_dropout(registry=[county / "建档立卡.xlsx"], roster=[county / "名册"], out=out,
+                         on_progress=lambda *a: calls.append(a))
+    assert capsys.readouterr().out == ""                     # a library call never prints
+    y = default_school_year()
+    res = output.result
+    assert res.school_year == y and res.window[0] == dt.date(y - 16, 9, 1) and res.window[1] == dt.date(y - 6, 8, 31)
+    assert sum(res.counts.values()) == len(res.findings) == len(res.children)
+    assert all(f.semester == f"{y}-{y + 1}学年" for f in res.findings)
+    assert output.outputs[-1] == out / "run.json" and all(p.exists() for p in output.outputs)
+    assert any(c[0] == "judge" for c in calls)

@@ -100,8 +100,8 @@ def _find(out: Path, name: str) -> Path:
 
 # ---------------------------------------------------------------------------------------------- tests
 def test_determinism(sample, sample_again):
-    out_a, truth_a, info_a = sample
-    out_b, truth_b, info_b = sample_again
+    out_a, truth_a, _info_a = sample
+    out_b, truth_b, _info_b = sample_again
     for name in TRUTH_CSVS:
         assert (truth_a / name).read_bytes() == (truth_b / name).read_bytes(), name
     files_a = sorted(p.relative_to(out_a) for p in out_a.rglob("*") if p.is_file())
@@ -117,7 +117,7 @@ def test_determinism(sample, sample_again):
 
 
 def test_layout_and_files_open(sample):
-    out, _, info = sample
+    out, _, _info = sample
     for sub in ("registry", "national", "provincial", "rosters", "previous_rosters"):
         assert any((out / sub).iterdir()), sub
     for name in ("schools.xlsx", "home_education.xlsx", "elsewhere.xlsx", "README.txt"):
@@ -183,7 +183,7 @@ def test_checksums(sample):
 
 
 def test_every_scenario_and_category_present(sample):
-    _, truth, info = sample
+    _, truth, _info = sample
     scenario = json.loads((truth / "scenario.json").read_text(encoding="utf-8"))
     assert scenario["seed"] == DEFAULT_SEED
     assert scenario["semester"] == "2020秋" and scenario["payout_semester"] == "2021春"

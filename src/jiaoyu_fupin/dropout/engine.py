@@ -34,7 +34,7 @@ Decisions beyond the SPEC (also in the workbook's 说明 sheet):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,10 @@ from jiaoyu_fupin.reconcile.findings import DROPOUT_LABELS, DROPOUT_ORDER, Findi
 
 #: findings of these categories are the ones a village must act on (the action lists)
 ACTION = ("DROPPED_OUT", "NOT_ENROLLED", "OUT_OF_AREA_UNVERIFIED")
+#: the record columns dropout-check (and build_context / student_facts / account) read
+REC_COLUMNS = ("role", "table", "file", "sheet", "row", "id_number", "name", "school", "school_n", "stage", "grade",
+               "class", "tier", "boarding", "enrolment_status", "id", "id_status", "xueji_id", "link_reg",
+               "link_method", "link_score", "link_status", "link_mismatch", "link_candidates", "registry_id")
 #: precedence (SPEC: "the first in this order wins")
 PRECEDENCE = ("ENROLLED", "HOME_EDUCATION", "ENROLLED_ELSEWHERE", "DROPPED_OUT", "OUT_OF_AREA_UNVERIFIED",
               "NOT_ENROLLED")
@@ -142,6 +146,8 @@ class DropoutResult:
     rec: pd.DataFrame
     reg: pd.DataFrame
     stats: dict = field(default_factory=dict)
+    #: the day ages are counted on (31 August of the school year's first year by default)
+    age_date: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -168,6 +174,20 @@ def _by_person(frame: pd.DataFrame) -> dict[int, np.ndarray]:
     cuts = np.flatnonzero(np.diff(regs)) + 1
     keys = regs[np.concatenate(([0], cuts))]
     return dict(zip(keys.tolist(), np.split(pos, cuts)))
+
+
+def _slim(rec: pd.DataFrame) -> pd.DataFrame:
+    """The record columns dropout-check reads, text as plain object arrays (row filters and
+    element access on numpy object columns are several times faster than on Arrow strings)."""
+    out = {}
+    for c in REC_COLUMNS:
+        if c not in rec.columns:
+            continue
+        col = rec[c]
+        if pd.api.types.is_string_dtype(col.dtype):
+            col = pd.Series(col.to_numpy(dtype=object), index=rec.index, dtype=object)
+        out[c] = col
+    return pd.DataFrame(out, index=rec.index)
 
 
 def _classify_previous(prev: pd.DataFrame, policy: Policy, warnings: list[str]) -> np.ndarray:
@@ -223,7 +243,8 @@ class _Records:
         self.of = _by_person(frame)
 
     def records(self, person: int) -> list[int]:
-        return self.of.get(person, np.empty(0, dtype=np.int64)).tolist()
+        found = self.of.get(person)
+        return found.tolist() if found is not None else []
 
     def ref(self, i: int) -> str:
         return f"{self._file[i]}:{self._sheet[i]}:{self._row[i]}"
@@ -247,11 +268,13 @@ class _Records:
 def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutResult:
     """Judge every registry child of the window (see module docs)."""
     warnings: list[str] = []
-    ctx = build_context(prep, policy, roster_roles=("roster",))
+    # everything below reads a few dozen of the record columns: work on those only (boolean filters
+    # on the full frame copy every column, which dominates at a million rows)
+    rec = _slim(prep.rec)
+    ctx = build_context(replace(prep, rec=rec), policy, roster_roles=("roster",))
     # the registry-status warnings of build_context concern aid eligibility, not 控辍保学
     warnings.extend(w for w in ctx.warnings if "名册" in w)
     reg = ctx.reg
-    rec = prep.rec
     lo, hi = policy.dropout_window(school_year)
     month, day = (int(x) for x in policy.dropout.age_on.split("-"))
     on = dt.date(school_year, month, day)
@@ -300,7 +323,10 @@ def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutRe
     out_rows: list[dict] = []
     findings: list[Finding] = []
     idx = np.flatnonzero(in_window)
-    for i, r in zip(idx.tolist(), reg.iloc[idx].to_dict("records")):
+    reg_cols = ["rid", "name_raw", "birth", "township", "village", "household_no", "in_school_status"]
+    sub = {c: reg[c].to_numpy(dtype=object)[idx] for c in reg_cols}
+    for n, i in enumerate(idx.tolist()):
+        r = {c: sub[c][n] for c in reg_cols}
         age = age_on(r["birth"], on)
         cur_i = cur_r.records(i)
         act_i = [k for k in cur_i if cur_r.active[k]]
@@ -414,14 +440,14 @@ def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutRe
         counts[f.category] += 1
 
     review_frame = _review_frame(rec, roles, reg, no_birth)
-    stats = {"registry_persons": int(len(reg)), "in_window": int(in_window.sum()),
+    stats = {"registry_persons": len(reg), "in_window": int(in_window.sum()),
              "outside_window": int((~in_window & ~no_birth).sum()), "no_birth_date": int(no_birth.sum()),
              "review_records": int((review_frame["kind"] == "review").sum()) if len(review_frame) else 0,
              "invalid_id_records": int((review_frame["kind"] == "invalid").sum()) if len(review_frame) else 0}
     # account() filters the frame once per input table: hand it only the columns it reads
     accounting = account(prep, rec[["table", "link_status"]])
     return DropoutResult(school_year, (lo, hi), findings, counts, warnings, accounting, children,
-                         review_frame, rec, reg, stats)
+                         review_frame, rec, reg, stats, on)
 
 
 _ROLE_LABELS = {"roster": "学生名册", "previous_roster": "上学期名册", "home_education": "送教上门名单",

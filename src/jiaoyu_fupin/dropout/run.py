@@ -91,6 +91,8 @@ def run_dropout(*, registry: list[Path], roster: list[Path], school_year: int | 
     inputs = [Path(p) for ps in roles.values() for p in ps]
     extras = [Path(p) for p in (policy_path, columns_path) if p]
     _check_exists(inputs + extras)
+    if split_by == "village" and (out / VILLAGE_DIR).exists() and not (out / VILLAGE_DIR).is_dir():
+        raise UsageError(f"“{out / VILLAGE_DIR}”是一个文件，按村台账需要把它作为文件夹：请换一个输出文件夹")
     stale = _previous_split_files(out) if force and out.is_dir() else []
     prepare_out_dir(out, inputs + extras, force=force)
     for p in stale:
@@ -106,7 +108,7 @@ def run_dropout(*, registry: list[Path], roster: list[Path], school_year: int | 
         on_progress("judge", 0, 1)
     with info.stage("judge") as st:
         result: DropoutResult = dropout_check(prep, policy, year)
-        st.rows = len(result.children)
+        st.rows = len(result.reg)
     if on_progress:
         on_progress("judge", 1, 1)
     record_inputs(info, prep)

@@ -281,12 +281,14 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         right = right[right["birth"] != ""]
         pairs = left.merge(right, on=["birth", "pinyin"])
         if len(pairs):
-            pairs = pairs.merge(taken(), on=["group", "reg"], how="left")
-            pairs = pairs[pairs["taken"].isna()].drop(columns="taken")
-        if len(pairs):
             pairs["agree"] = _agree(rec["name"].iloc[pairs["rec"]], reg["name"].iloc[pairs["reg"]])
             pairs = pairs[pairs["agree"].isin(AGREE)].copy()
         if len(pairs):
+            # a registry person who already has a record of this group (e.g. in this roster file)
+            # stays a candidate — a namesake with the same birth date makes the record ambiguous —
+            # but is never linked a second time
+            pairs = pairs.merge(taken(), on=["group", "reg"], how="left")
+            pairs["taken"] = pairs["taken"].notna().to_numpy(dtype=bool)
             s_ok, v_ok = place_ok(pairs)
             pairs["school_ok"], pairs["village_ok"] = s_ok, v_ok
             pairs["place"] = s_ok | v_ok
@@ -297,7 +299,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             pairs = pairs[~strict | ((pairs["agree"] == "same") & pairs["place"]).to_numpy()]
             n_all = pairs.groupby("rec")["reg"].transform("size")
             n_place = pairs.groupby("rec")["place"].transform("sum")
-            one = pairs[(n_all == 1) & pairs["place"] | ((n_place == 1) & pairs["place"])]
+            one = pairs[((n_all == 1) | (n_place == 1)) & pairs["place"] & ~pairs["taken"]]
             one = one.drop_duplicates("rec")
             if len(one):
                 rs = rec["id_status"].iloc[one["rec"]].to_numpy()
@@ -313,7 +315,11 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
                 st.link(school_rows["rec"].to_numpy(), school_rows["reg"].to_numpy(), NAME_SCHOOL, m_s)
                 st.link(village_rows["rec"].to_numpy(), village_rows["reg"].to_numpy(), NAME_VILLAGE, m_v)
             rest = pairs[~pairs["rec"].isin(one["rec"])]
-            rest = rest[~np.isin(rec["id_status"].iloc[rest["rec"]].to_numpy(), list(USABLE))]
+            # a valid ID whose only namesake is already linked in this group is another child
+            rs = rec["id_status"].iloc[rest["rec"]].to_numpy()
+            n_rest = rest.groupby("rec")["reg"].transform("size").to_numpy()
+            rest = rest[~(np.isin(rs, list(USABLE)) & ((n_rest == 1) & rest["taken"].to_numpy()
+                                                       | ~rest["place"].to_numpy()))]
             if len(rest):
                 c = _unique_candidates(rest)
                 st.review(c.index.to_numpy(), c["rids"].to_numpy())
@@ -342,7 +348,8 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             c = _unique_candidates(pairs)
             st.review(c.index.to_numpy(), c["rids"].to_numpy())
 
-    invalid = st.open_mask() & rec["id_status"].isin(list(UNUSABLE)).to_numpy() \
+    # an unusable or missing ID (without a G 学籍号 to stand in) and nobody to suggest
+    invalid = st.open_mask() & rec["id_status"].isin(list(UNUSABLE | {"empty"})).to_numpy() \
         & (rec["xueji_id"] == "").to_numpy()
     st.status[invalid] = "invalid"
 

@@ -266,11 +266,12 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
                 household_no=r.household_no, match=r.roster_match, source=r.roster_ref))
 
     # ---- not paid: why (for counts and 停发 reasons) ----------------------------------------------
+    status_of = dict(zip(reg["rid"], registry_status(reg)))
     for r in reg.itertuples(index=False):
         if r.rid in not_paid or (r.eligible and r.enrolled):
             continue
         if not r.eligible:
-            not_paid[r.rid] = f"{REASON_INELIGIBLE}（{_status_text(reg, r.rid)}）"
+            not_paid[r.rid] = f"{REASON_INELIGIBLE}（{status_of.get(r.rid) or '状态不明'}）"
         elif not r.any_roster:
             not_paid[r.rid] = f"{REASON_NOT_IN_ROSTER}（本学期各校名册中没有此人）"
         else:
@@ -282,6 +283,7 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
     roster = ctx.roster
     review = roster[(roster["link_status"] == "review") & roster["active"]]
     skipped_review = 0
+    identity_candidates: set[str] = set()
     for r in review.rename(columns={"class": "class_name"}).itertuples(index=False):
         rids = [c for c in str(r.link_candidates).split(";") if c and c in reg_by_rid.index]
         if not any(bool(reg_by_rid.at[c, "eligible"]) for c in rids):
@@ -293,9 +295,13 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
             if c in paid_rids:
                 note = f"已按另一条名册记录列入本次发放（{g['school']}）"
             elif not g["eligible"]:
-                note = f"不再享受政策（{_status_text(reg, c)}）"
+                note = f"不再享受政策（{status_of.get(c) or '状态不明'}）"
+            elif not g["any_roster"]:
+                note = "未列入本次发放：名册中没有能确定是此人的在读记录"
             else:
-                note = "未列入本次发放（" + not_paid.get(c, "名册中没有其确定的在读记录") + "）"
+                note = "未列入本次发放：" + not_paid.get(c, "名册中没有其确定的在读记录")
+            if c not in paid_rids and g["eligible"]:
+                identity_candidates.add(c)
             cands.append(Candidate(str(g["name_raw"]), c, note))
         stage = r.stage or ""
         grade = _grade_value(r.grade)
@@ -337,8 +343,8 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
         e["persons"] += 1
         e["amount"] += ln.amount
     reasons: dict[str, int] = {}
-    for why in not_paid.values():
-        k = why.split("（")[0]
+    for rid, why in not_paid.items():
+        k = "身份待核实的候选人" if rid in identity_candidates else why.split("（")[0]
         reasons[k] = reasons.get(k, 0) + 1
     counts.update({
         "paid_persons": len(paid_rids), "paid_lines": len(lines), "paid_total": money(sum((ln.amount for ln in lines), ZERO)),
@@ -363,12 +369,6 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def _status_text(reg: pd.DataFrame, rid: str) -> str:
-    row = reg[reg["rid"] == rid].head(1)
-    st = registry_status(row).iloc[0] if len(row) else ""
-    return st or "状态不明"
 
 
 def _possible(policy: Policy, code: str, sem: str) -> str:

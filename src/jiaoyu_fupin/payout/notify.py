@@ -13,6 +13,7 @@ school's file prints one student per page without blank pages.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -266,6 +267,13 @@ def _values(n: Notice, tpl: Template, mask_ids: bool, today: dt.date) -> dict[st
     return vals
 
 
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_ILLEGAL.sub("", text)
+
+
 def fill(line: str, values: dict[str, str]) -> str:
     line = line.replace("{{", "\x00").replace("}}", "\x01")
     line = PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), line)
@@ -273,7 +281,13 @@ def fill(line: str, values: dict[str, str]) -> str:
 
 
 class _Docx:
-    """A python-docx document set up for Chinese official printing (A4, fonts, zh-CN)."""
+    """A python-docx document set up for Chinese official printing (A4, fonts, zh-CN).
+
+    python-docx appends every block by scanning the body for its section properties, which is
+    quadratic in the length of the document; so each notice is built in a small scratch document
+    and its finished blocks are moved into the real body in one pass when saving. Run properties
+    (fonts, size, bold) are prepared once and copied onto each run.
+    """
 
     def __init__(self, tpl: Template) -> None:
         from docx import Document
@@ -300,7 +314,14 @@ class _Docx:
         pf.space_before = Pt(0)
         pf.space_after = Pt(0)
         pf.line_spacing = 1.5
+        self.scratch = Document()
+        self.table_style = self.scratch.styles["Table Grid"]
+        self.blocks: list = []
         self.first = True
+        self._starting = False
+        self._rpr: dict[tuple[bool, bool, float], Any] = {}
+        self._protos: dict[int, tuple[list, list]] = {}
+        self._specs: list = []
 
     def _fonts(self, rpr, east: str) -> None:
         qn = self.qn
@@ -319,31 +340,50 @@ class _Docx:
         lang.set(qn("w:val"), "en-US")
         lang.set(qn("w:eastAsia"), "zh-CN")
 
-    def run(self, paragraph, text: str, *, title: bool = False, bold: bool = False, size: float | None = None):
-        r = paragraph.add_run(text)
-        r.font.name = self.latin
-        r.font.size = self.Pt(size or (self.title_size if title else self.body_size))
-        r.font.bold = bold or title
-        self._fonts(r._element.get_or_add_rPr(), self.title_font if title else self.body_font)
+    def _run_props(self, title: bool, bold: bool, size: float):
+        """A w:rPr prototype: fonts (East-Asian and Latin), bold, size, language."""
+        key = (title, bold, size)
+        if key not in self._rpr:
+            from docx.oxml import OxmlElement
+
+            qn = self.qn
+            rpr = OxmlElement("w:rPr")
+            rfonts = OxmlElement("w:rFonts")
+            rpr.append(rfonts)
+            if bold:
+                rpr.append(OxmlElement("w:b"))
+                rpr.append(OxmlElement("w:bCs"))
+            half_points = str(int(round(size * 2)))
+            for tag in ("w:sz", "w:szCs"):
+                el = OxmlElement(tag)
+                el.set(qn("w:val"), half_points)
+                rpr.append(el)
+            self._fonts(rpr, self.title_font if title else self.body_font)
+            self._rpr[key] = rpr
+        return self._rpr[key]
+
+    def run(self, paragraph, text: str, *, title: bool = False, bold: bool = False, size: float | None = None,
+            spec: Any = None):
+        r = paragraph.add_run(text or "-")        # every run gets a w:t (filled per notice)
+        self._specs.append(spec if spec is not None else ("text", text))
+        rpr = self._run_props(title, bold or title, size or (self.title_size if title else self.body_size))
+        r._element.insert(0, copy.deepcopy(rpr))
         return r
 
-    def paragraph(self, text: str, *, align: str = "left", indent: bool = False, title: bool = False):
+    def paragraph(self, text: str, *, align: str = "left", indent: bool = False, title: bool = False,
+                  spec: Any = None):
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-        p = self.doc.add_paragraph()
+        p = self.scratch.add_paragraph()
         p.alignment = {"left": WD_ALIGN_PARAGRAPH.JUSTIFY, "center": WD_ALIGN_PARAGRAPH.CENTER,
                        "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
         if indent:
             p.paragraph_format.first_line_indent = self.Pt(self.body_size * 2)
         if title:
             p.paragraph_format.space_after = self.Pt(self.body_size * 0.5)
-        if self.first:
-            self.first = False
-        elif self._starting:
-            p.paragraph_format.page_break_before = True
         self._starting = False
         if text:
-            self.run(p, text, title=title)
+            self.run(p, text, title=title, spec=spec)
         return p
 
     def table(self, items: list[tuple[str, Decimal]]) -> None:
@@ -351,25 +391,26 @@ class _Docx:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
         from docx.shared import Mm
 
-        t = self.doc.add_table(rows=1, cols=3)
-        t.style = "Table Grid"
-        t.alignment = WD_TABLE_ALIGNMENT.CENTER
-        widths = (Mm(18), Mm(100), Mm(38))
         rows = [("序号", "资助项目", "金额（元）")] + \
             [(str(i), name, f"{a:,.2f}") for i, (name, a) in enumerate(items, 1)] + \
             [("", "合计", f"{sum((a for _, a in items), ZERO):,.2f}")]
-        for k, vals in enumerate(rows):
-            cells = t.rows[0].cells if k == 0 else t.add_row().cells
-            for j, v in enumerate(vals):
-                cell = cells[j]
+        t = self.scratch.add_table(rows=len(rows), cols=3)
+        t.style = self.table_style
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        widths = (Mm(18), Mm(100), Mm(38))
+        for k, (row, vals) in enumerate(zip(t.rows, rows)):
+            for j, (cell, v) in enumerate(zip(row.cells, vals)):
                 cell.width = widths[j]
                 p = cell.paragraphs[0]
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if j == 2 and k else WD_ALIGN_PARAGRAPH.CENTER
                 p.paragraph_format.line_spacing = 1.2
-                self.run(p, v, bold=(k == 0 or k == len(rows) - 1))
+                self.run(p, v, bold=(k == 0 or k == len(rows) - 1), spec=("cell", k, j))
 
-    def notice(self, lines: tuple[str, ...], values: dict[str, str], items: list[tuple[str, Decimal]]) -> None:
+    def _prototype(self, lines: tuple[str, ...], n_items: int) -> tuple[list, list]:
+        """The blocks of a notice with ``n_items`` items, and what each w:t of them shows."""
+        self._specs = []
         self._starting = True
+        items = [("", ZERO)] * n_items
         for raw in lines:
             if raw.strip() == "{" + DETAIL + "}":
                 if self._starting:                # a notice that starts with the table
@@ -377,18 +418,65 @@ class _Docx:
                 self.table(items)
                 continue
             if raw.startswith("^^"):
-                self.paragraph(fill(raw[2:].strip(), values), align="center", title=True)
+                text, kw = raw[2:].strip(), {"align": "center", "title": True}
             elif raw.startswith("^"):
-                self.paragraph(fill(raw[1:].strip(), values), align="center")
+                text, kw = raw[1:].strip(), {"align": "center"}
             elif raw.startswith(">"):
-                self.paragraph(fill(raw[1:].strip(), values), align="right")
+                text, kw = raw[1:].strip(), {"align": "right"}
             else:
-                indent = raw[:1] in (" ", "\t", "\u3000")
-                self.paragraph(fill(raw.strip(), values), indent=indent)
+                text, kw = raw.strip(), {"indent": raw[:1] in (" ", "\t", "\u3000")}
+            self.paragraph(text, spec=("line", text), **kw)
+        body = self.scratch.element.body
+        sect = self.qn("w:sectPr")
+        blocks = [child for child in body if child.tag != sect]
+        for b in blocks:
+            body.remove(b)
+        return blocks, self._specs
+
+    def notice(self, lines: tuple[str, ...], values: dict[str, str], items: list[tuple[str, Decimal]]) -> None:
+        key = len(items)
+        if key not in self._protos:
+            self._protos[key] = self._prototype(lines, key)
+        blocks, specs = self._protos[key]
+        new = [copy.deepcopy(b) for b in blocks]
+        qn = self.qn
+        texts = [t for b in new for t in b.iter(qn("w:t"))]
+        cells = [("序号", "资助项目", "金额（元）")] + \
+            [(str(i), name, f"{a:,.2f}") for i, (name, a) in enumerate(items, 1)] + \
+            [("", "合计", f"{sum((a for _, a in items), ZERO):,.2f}")]
+        for t, spec in zip(texts, specs):
+            if spec[0] == "line":
+                text = fill(spec[1], values)
+            elif spec[0] == "cell":
+                text = cells[spec[1]][spec[2]]
+            else:
+                text = spec[1]
+            t.text = _xml_safe(text)
+            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        if self.first:
+            self.first = False
+        elif new:
+            first = new[0]
+            if first.tag == qn("w:p"):
+                from docx.oxml import OxmlElement
+
+                ppr = first.find(qn("w:pPr"))
+                if ppr is None:
+                    ppr = OxmlElement("w:pPr")
+                    first.insert(0, ppr)
+                before = {qn("w:pStyle"), qn("w:keepNext"), qn("w:keepLines")}
+                pos = sum(1 for c in ppr if c.tag in before)      # schema order: after these
+                ppr.insert(pos, OxmlElement("w:pageBreakBefore"))
+        self.blocks.extend(new)
 
     def save(self, path: Path) -> Path:
         from jiaoyu_fupin.report.outdir import atomic_target
 
+        body = self.doc.element.body
+        sect = body.find(self.qn("w:sectPr"))
+        for block in self.blocks:
+            sect.addprevious(block)
+        self.blocks = []
         with atomic_target(Path(path)) as tmp:
             self.doc.save(str(tmp))
         return Path(path)

@@ -8,6 +8,7 @@ the returned :class:`CommandOutput`.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,40 @@ def _sections(info: RunInfo, extra: list[Section]) -> tuple[list[tuple[str, Any]
     return pairs, extra + sections
 
 
+_SCHOOL_NAME = re.compile(r"^(.+?(?:幼儿园|小学|完小|教学点|初级中学|高级中学|中学|职业技术学校|职业学校|职业中学|"
+                          r"职教中心|中专|学校|中心校))")
+
+
+def school_from_title(title: str, file: str) -> str:
+    """The school a one-school roster is about, from its title row or file name
+    ('清源县城关幼儿园2020年秋季学期在园幼儿名册', '清源县城关幼儿园_幼儿名册.xlsx')."""
+    for text in (title, Path(file).stem.split("_")[0]):
+        m = _SCHOOL_NAME.match(re.sub(r"\s+", "", text or ""))
+        if m:
+            return m.group(1)
+    return ""
+
+
+def fill_roster_schools(prep: Prepared) -> int:
+    """Roster sheets without a school column: take the school from the sheet's title or file name
+    (stage from the school name, tier from the schools list and the per-school sheets need it).
+    Returns the number of records filled."""
+    from jiaoyu_fupin.link.prepare import norm_place
+
+    filled = 0
+    for ti, (role, t) in enumerate(prep.table_list):
+        if role != "roster" or "school" in t.df.columns:
+            continue
+        school = school_from_title(t.title, t.file)
+        if not school:
+            continue
+        sel = (prep.rec["table"] == ti) & (prep.rec["school"].astype(str) == "")
+        prep.rec.loc[sel, "school"] = school
+        prep.rec.loc[sel, "school_n"] = norm_place(pd.Series([school])).iat[0]
+        filled += int(sel.sum())
+    return filled
+
+
 def attach_previous(prep: Prepared, paths: list[Path], columns, policy) -> pd.DataFrame:
     """Read last semester's payout, link its rows to the registry (separately from the rosters,
     so they cannot sway the rosters' links), add them to ``prep`` for the row accounting and
@@ -101,6 +136,7 @@ def run_payout(*, registry: list[Path], roster: list[Path], semester: str, schoo
     info = RunInfo("payout", argv)
     with info.stage("read+link") as st:
         prep = prepare(roles, columns=columns, on_progress=on_progress)
+        n_filled = fill_roster_schools(prep)
         prev = attach_previous(prep, list(previous), columns, policy) if previous else None
         st.rows = len(prep.rec) + len(prep.reg_rows)
     if on_progress:
@@ -112,6 +148,8 @@ def run_payout(*, registry: list[Path], roster: list[Path], semester: str, schoo
     record_inputs(info, prep.table_list, {"policy": policy_path, "columns": columns_path})
     info.policy = policy.to_dict()
     info.accounting = result.accounting
+    if n_filled:
+        info.warn(f"有 {n_filled} 条名册记录所在的表没有“学校名称”列，学校按表格标题或文件名确定")
     for w in result.warnings:
         info.warn(w)
     info.extra.update({"semester": result.semester, "previous_semester": result.previous_semester,
@@ -228,6 +266,8 @@ def run_summary(*, payout: list[Path] | None = None, national: list[Path] | None
 # ---------------------------------------------------------------------------------------------
 # notify
 
+TEMPLATE_COPY = "告知书模板.txt"
+
 
 def run_notify(*, payout: list[Path], template_path: Path | None = None, policy_path: Path | None = None,
                columns_path: Path | None = None, out: Path, mask_ids: bool = False, force: bool = False,
@@ -252,8 +292,9 @@ def run_notify(*, payout: list[Path], template_path: Path | None = None, policy_
     warnings: list[str] = []
     phone = tpl.setting("资助中心电话")
     if not phone or "请在模板" in phone:
-        warnings.append("告知书中的资助中心联系电话尚未设置：请复制默认模板（见 README），填写“资助中心电话”后"
-                        "用 --template 指定")
+        where = f"输出文件夹中的“{TEMPLATE_COPY}”" if template_path is None else f"模板“{tpl.source}”"
+        warnings.append(f"告知书中的资助中心联系电话尚未设置：请在{where}中填写“资助中心电话”等，"
+                        "另存后用 --template 指定，再重新生成")
     if (skip != "").any():
         for reason, n in skip[skip != ""].value_counts().items():
             warnings.append(f"{n} 行{reason}，未写入告知书")
@@ -272,6 +313,11 @@ def run_notify(*, payout: list[Path], template_path: Path | None = None, policy_
             info.add_input(role, p)
     groups = group_by_file(notices)
     outputs: list[Path] = []
+    if template_path is None:     # a copy the county can edit and pass back with --template
+        from jiaoyu_fupin.payout.notify import default_template_text
+        from jiaoyu_fupin.report.outdir import atomic_write_text
+        text = default_template_text().replace("\r\n", "\n").replace("\n", "\r\n")   # Notepad-friendly
+        outputs.append(atomic_write_text(out / TEMPLATE_COPY, text, encoding="utf-8-sig"))
     written: dict[tuple[str, str], Path] = {}
     used_names: set[str] = set()
     with info.stage("write", rows=len(notices)):

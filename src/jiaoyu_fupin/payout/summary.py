@@ -221,7 +221,8 @@ def summary_rows(prep: Prepared, policy: Policy, source: str, warnings: list[str
                                         "X" + r["xueji_id"].astype(str).to_numpy(dtype=object),
                                         "N" + r["name_n"].astype(str).to_numpy(dtype=object) + "|"
                                         + r["school_n"].astype(str).to_numpy(dtype=object))))
-    sems = [parse_semester(s) for s in g["sem"]]
+    parsed = {v: parse_semester(v) for v in set(g["sem"])}
+    sems = [parsed[v] for v in g["sem"]]
     rows = pd.DataFrame({
         "person": person, "household": hh, "township": town,
         "school": g["school"].astype(object).where(g["school"].astype(object) != "", UNKNOWN).to_numpy(),
@@ -251,17 +252,23 @@ def wan_yuan(amount: Decimal) -> str:
 
 def _breakdown(df: pd.DataFrame, dim: str, terms: list[str], households: bool,
                order: list[str] | None = None, names: dict[str, str] | None = None) -> list[BreakdownRow]:
+    if not len(df):
+        return []
+    students = df.groupby(dim)["person"].nunique()
+    by_term = df.groupby([dim, "term"])["person"].nunique()
+    amounts = df.groupby(dim)["amount"].agg(lambda s: sum(s, ZERO))
+    amounts_term = df.groupby([dim, "term"])["amount"].agg(lambda s: sum(s, ZERO))
+    hh = df[df["household"] != ""].groupby(dim)["household"].nunique() if households else None
+    present = set(students.index)
+    keys = [k for k in dict.fromkeys(order or []) if k in present] + sorted(present - set(order or []))
     out = []
-    keys = list(dict.fromkeys(order or [])) + sorted(set(df[dim]) - set(order or []))
     for key in keys:
-        sub = df[df[dim] == key]
-        if not len(sub):
-            continue
-        students = {t: int(sub.loc[sub["term"] == t, "person"].nunique()) for t in terms}
-        students[""] = int(sub["person"].nunique())
-        amounts = {t: sum(sub.loc[sub["term"] == t, "amount"], ZERO) for t in terms}
-        amounts[""] = sum(sub["amount"], ZERO)
-        out.append(BreakdownRow((names or {}).get(key, str(key)), _nunique(sub["household"]) if households else None, students, amounts))
+        st = {t: int(by_term.get((key, t), 0)) for t in terms}
+        st[""] = int(students[key])
+        am = {t: amounts_term.get((key, t), ZERO) for t in terms}
+        am[""] = amounts[key]
+        out.append(BreakdownRow((names or {}).get(key, str(key)),
+                                int(hh.get(key, 0)) if hh is not None else None, st, am))
     return out
 
 

@@ -222,6 +222,7 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
                             where="全国学生资助系统")
     pay["jdlk"] = jd.fillna(False).astype(bool).to_numpy() | (pay["role"] == "provincial").to_numpy()
     # person key
+    linked = pay["link_reg"].to_numpy() >= 0
     usable = pay["id_status"].isin(["valid", "converted_15"])
     own = np.where(usable, "X" + pay["id"], np.where(pay["xueji_id"] != "", "X" + pay["xueji_id"], ""))
     pay["person"] = np.where(linked, "R" + pay["registry_id"].astype(str),
@@ -410,11 +411,12 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
     paid_people = set(judged["person"])
     from jiaoyu_fupin.normalize.values import parse_grades as _pg
     ins = _pg(reg["in_school_status"])
+    ins_grade = ins["grade"].astype(object).where(ins["grade"].notna(), None)
     funded = set(policy.funded_stages)
     for i, r in enumerate(reg.itertuples(index=False)):
         if not r.eligible or r.any_roster:
             continue
-        stage_i, grade_i = ins["stage"].iat[i], ins["grade"].iat[i]
+        stage_i, grade_i = ins["stage"].iat[i], ins_grade.iat[i]
         if stage_i not in funded:
             continue
         if not policy.entitled_items(stage_i, grade_i if grade_i not in ("", None) else None):

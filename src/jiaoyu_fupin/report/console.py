@@ -131,8 +131,8 @@ def print_payout(output, mask_ids: bool = False) -> None:
     pend = res.counts.get("pending_by_kind", {})
     if res.pending:
         detail = "、".join(f"{k} {n} 条" for k, n in pend.items() if n)
-        con.print(f"[yellow]待核实 {res.counts.get('pending_persons', 0)} 人（{detail}）：未列入发放，未计入合计，"
-                  "见花名册“待核实”表。[/yellow]")
+        con.print(f"[yellow]待核实 {len(res.pending)} 条（{detail}；涉及 {res.counts.get('pending_persons', 0)} 人）："
+                  "核实前不发放，未计入合计，见花名册“待核实”表。[/yellow]")
     else:
         con.print("待核实：0 人。")
     reasons = res.counts.get("not_paid_by_reason", {})

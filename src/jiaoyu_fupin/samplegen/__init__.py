@@ -81,6 +81,7 @@ def generate_small(out: Path, seed: int = DEFAULT_SEED, truth: Path | None = Non
             "elsewhere_rows": len(w.elsewhere),
         },
         "scenario_counts": dict(sorted(w.scenarios.items())),
+        "scenario_definitions": {k: mess.SCENARIO_DOC.get(k, "") for k in sorted(w.scenarios)},
         "files": sorted(rel(p) for p in written),
         "commands": commands,
         "notes": NOTES,
@@ -91,21 +92,21 @@ def generate_small(out: Path, seed: int = DEFAULT_SEED, truth: Path | None = Non
 
 
 NOTES = [
-    "truth_findings_reconcile.csv: compare findings as a multiset of (category, id_number, item, semester, "
+    ("truth_findings_reconcile.csv: compare findings as a multiset of (category, id_number, item, semester, "
     "expected_amount, paid_amount); sources is a ';'-joined set (order not significant); name/school/"
-    "township/village/reason are informational.",
-    "expected_amount = the policy amount when the person is eligible for the item and the amount is known "
+    "township/village/reason are informational."),
+    ("expected_amount = the policy amount when the person is eligible for the item and the amount is known "
     "(boarding known, tier with an amount), else empty; paid_amount = the national sum when the national "
-    "ledger has the (person, item), else the provincial sum; empty for UNPAID and person-level findings.",
-    "sources: payment findings list every payment row of that (person, item, semester) in both ledgers plus "
+    "ledger has the (person, item), else the provincial sum; empty for UNPAID and person-level findings."),
+    ("sources: payment findings list every payment row of that (person, item, semester) in both ledgers plus "
     "the registry row; UNPAID/UNDERPAID/OVERPAID also list the active roster row(s); OUT_OF_AREA lists the "
-    "registry row; DATA_MISMATCH/INVALID_ID/NEEDS_REVIEW list the record's own row.",
+    "registry row; DATA_MISMATCH/INVALID_ID/NEEDS_REVIEW list the record's own row."),
     "Rows of other semesters (2020春) are 'skipped' (skip_reason 非本学期 in truth_links) and produce no findings.",
-    "Payment rows that stay unlinked (NEEDS_REVIEW / INVALID_ID) produce only that finding: no NOT_ENROLLED, "
-    "NOT_REGISTERED or DUPLICATE for an unidentified person.",
+    ("Payment rows that stay unlinked (NEEDS_REVIEW / INVALID_ID) produce only that finding: no NOT_ENROLLED, "
+    "NOT_REGISTERED or DUPLICATE for an unidentified person."),
     "A non-empty but unusable ID next to a G 学籍号 that links counts as a mismatch (xueji_no + DATA_MISMATCH).",
     "An empty ID with a J/L 学籍号 and no candidate is INVALID_ID (SEMANTICS: unusable ID, no G 学籍号).",
-    "HS_TUITION at a school whose tier has no amount (普通) is not checked: no UNPAID/UNDERPAID/OVERPAID and "
-    "no payout row.",
+    ("HS_TUITION at a school whose tier has no amount (普通) is not checked: no UNPAID/UNDERPAID/OVERPAID and "
+    "no payout row."),
     "HTML tables are sheet '表1'; CSV files have sheet ''.",
 ]

@@ -8,12 +8,21 @@ deliberate combinations are noted where they are made.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from . import ids as idm
 from . import names as nm
-from .world import (D, REGION, SCHOOL_BY_CODE, SEMESTER, PREV_SEMESTER, Person, Rec, School, World,
-                    birth_for_age, entitlements, in_school_word)
+from .world import (
+    PREV_SEMESTER,
+    REGION,
+    SCHOOL_BY_CODE,
+    SEMESTER,
+    D,
+    Person,
+    Rec,
+    World,
+    entitlements,
+    in_school_word,
+)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -58,9 +67,7 @@ def enrolled(stage: str | None = None, school: str | None = None, boarding: bool
             return False
         if grades and p.grade not in grades:
             return False
-        if "·" in p.name or any(c in p.name for c in nm.RARE_CHARS):
-            return False
-        return True
+        return not ("·" in p.name or any(c in p.name for c in nm.RARE_CHARS))
     return pred
 
 
@@ -710,3 +717,77 @@ def damage_records(w: World) -> None:
             r.set_id("")
             r.xueji_raw = "G" + p.pid
             mark(r, "none", "empty_id_with_g_outsider")
+
+
+# ----------------------------------------------------------------------------------------------
+# What each scenario is and what the tool must conclude (copied into scenario.json)
+# ----------------------------------------------------------------------------------------------
+SCENARIO_DOC = {
+    "twins_pairs": "twins (same household and birth date, consecutive sequence numbers); one pair in the "
+                   "numeric-ID roster, where only the name tells them apart -> both linked",
+    "same_name_same_school_pairs": "two registry children, same name, same junior school, different households "
+                                   "and birth dates -> both exact",
+    "rare_char_name": "registry names with 𠮷 / 䶮 (GB18030-only characters) -> exact where written correctly",
+    "old_15_digit_id": "adult 中职 students whose roster shows the 15-digit ID -> exact_id via 15->18, DATA_MISMATCH",
+    "disability_number_ids": "20/22-character disability numbers in the registry ID column -> first 18 = ID",
+    "disability_number_in_list": "a 20-character disability number in the 送教上门 list -> exact",
+    "home_education": "on the 送教上门 list, in no current roster -> dropout HOME_EDUCATION (one is also in the "
+                      "previous roster; one has 在校生状况 小学 -> reconcile OUT_OF_AREA)",
+    "home_education_also_enrolled": "on the 送教上门 list and active in a roster -> dropout ENROLLED",
+    "elsewhere": "on the 外地就读 list, in no roster -> dropout ENROLLED_ELSEWHERE; reconcile OUT_OF_AREA "
+                 "(reconcile does not read the list)",
+    "dropped_out_left_roster": "active in the 2020春 roster, in no current roster -> dropout DROPPED_OUT; "
+                               "reconcile OUT_OF_AREA",
+    "dropped_out_status_withdrawn": "current status 退学 -> DROPPED_OUT",
+    "dropped_out_status_died": "current status 死亡 -> DROPPED_OUT (reason 死亡)",
+    "dropped_out_status_graduated": "15-year-old whose current junior roster says 毕业 -> DROPPED_OUT",
+    "resumed_status_active": "status 复学 (code 05) counts as active -> enrolled, paid, no finding",
+    "not_enrolled_delayed_entry": "6-year-old, registry 学龄前儿童, in no roster -> dropout NOT_ENROLLED",
+    "not_enrolled_working": "14-year-old, registry 在校生状况 blank, in no roster -> dropout NOT_ENROLLED",
+    "not_enrolled_disabled": "disabled child, 在校生状况 blank, in no list -> dropout NOT_ENROLLED",
+    "out_of_area": "registry 在校生状况 七年级/小学/普通高中二年级, in no roster, unpaid -> OUT_OF_AREA "
+                   "(and OUT_OF_AREA_UNVERIFIED when in the dropout window)",
+    "not_enrolled_suspended": "status 休学 and paid in both ledgers -> NOT_ENROLLED; dropout DROPPED_OUT",
+    "not_enrolled_transferred": "status 转出 and paid -> NOT_ENROLLED; on the 外地就读 list -> ENROLLED_ELSEWHERE",
+    "not_enrolled_registry_no_roster": "registry child in no roster, paid in both ledgers -> NOT_ENROLLED",
+    "not_enrolled_outsider_no_roster": "non-registry child in no roster, paid (农村低保) -> NOT_ENROLLED",
+    "not_enrolled_outsider_inactive": "non-registry child with status 休学, paid -> NOT_ENROLLED",
+    "not_enrolled_and_not_registered_outsider": "non-registry child in no roster paid as 建档立卡 -> "
+                                                "NOT_REGISTERED and NOT_ENROLLED",
+    "unpaid": "eligible and enrolled, nothing paid (one high-school child misses only HS_TUITION) -> UNPAID",
+    "underpaid_boarder_paid_day_rate": "boarder paid the 走读 rate in both ledgers -> UNDERPAID",
+    "underpaid_hs_grant_lower_tier": "HS_GRANT paid at 1000 (二档) -> UNDERPAID",
+    "overpaid_day_paid_boarder_rate": "day pupil paid the boarder rate -> OVERPAID",
+    "overpaid_hs_tuition_wrong_tier": "市示范 school paid the 省示范 tuition (850) -> OVERPAID",
+    "duplicate_national": "same item twice in the national ledger -> DUPLICATE only (no OVERPAID/LEDGER_MISMATCH)",
+    "duplicate_provincial": "same item twice in the provincial ledger -> DUPLICATE only",
+    "duplicate_outsider": "non-registry child paid HS_GRANT twice -> DUPLICATE keyed by the child's own ID",
+    "not_registered_ineligible_status": "已脱贫（不再享受政策） child paid as 建档立卡 -> NOT_REGISTERED",
+    "not_registered_outsider_national": "non-registry enrolled child with hardship 建档立卡 -> NOT_REGISTERED",
+    "not_registered_outsider_provincial": "non-registry child in the provincial 建档立卡 ledger -> NOT_REGISTERED",
+    "ledger_provincial_only": "paid only in the provincial ledger -> LEDGER_MISMATCH (not UNPAID)",
+    "ledger_national_only": "paid only in the national ledger -> LEDGER_MISMATCH",
+    "ledger_amount_differs": "national and provincial amounts differ -> LEDGER_MISMATCH (paid = national)",
+    "ignored_item_rows": "中职教育资助-免除学杂费 rows (ignored item) -> read, not judged",
+    "id_typo_substitution": "one digit wrong, same name (national with empty 学籍号, provincial) -> id_typo, "
+                            "DATA_MISMATCH",
+    "id_typo_transposition": "two adjacent digits swapped, same name -> id_typo, DATA_MISMATCH",
+    "roster_id_typo_with_xueji": "roster ID with one wrong digit but the right G 学籍号 -> xueji_no, DATA_MISMATCH",
+    "homophone_name_exact_id": "exact ID, homophone given name (2 roster rows, 1 national) -> exact_id, "
+                               "DATA_MISMATCH",
+    "precision_lost_linked": "ID stored as a number (15 digits kept) + matching name -> float_id, DATA_MISMATCH",
+    "precision_lost_unlinkable": "numeric ID of a non-registry pupil, no 学籍号 column -> INVALID_ID",
+    "empty_id_with_g_registry": "empty ID + G 学籍号 of a registry child -> xueji_no, no mismatch (exact class)",
+    "empty_id_with_g_outsider": "empty ID + G 学籍号, not in the registry -> none (not INVALID_ID)",
+    "changed_id_xueji": "school shows a new valid ID, G 学籍号 = registry (old) ID -> xueji_no + DATA_MISMATCH; "
+                        "the national row with the new ID and no 学籍号 -> name_school + DATA_MISMATCH",
+    "damaged_id_name_school": "two wrong digits (date intact) in the national ledger -> name_school, DATA_MISMATCH",
+    "damaged_id_name_village": "two wrong digits in the provincial ledger -> name_village, DATA_MISMATCH",
+    "review_no_birth_date": "ID with an impossible date, right name and school -> NEEDS_REVIEW (one candidate); "
+                            "the child's UNPAID is suppressed",
+    "review_same_name_same_birth": "bad checksum, name + birth date + school shared by two registry children -> "
+                                   "NEEDS_REVIEW (two candidates); UNPAID suppressed",
+    "garbage_id_rare_name": "17-digit ID and the rare character stored as '?' -> INVALID_ID; the child is UNPAID",
+    "garbage_id_outsider": "bad checksum / bad date / 16 or 19 characters, no 学籍号 -> INVALID_ID",
+    "no_id_temporary_xueji": "empty ID with an L 学籍号, not in the registry -> INVALID_ID",
+}

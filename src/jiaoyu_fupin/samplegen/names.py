@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 # Surnames with rough weights (common ones heavier). Polyphonic and compound surnames included.
 SURNAMES = (
@@ -57,24 +57,24 @@ HOMOPHONE_GROUPS = (
 _NO_TRAD_SURNAME = set("范沈余钟后姜叶")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pinyin_char(ch: str) -> str:
     from pypinyin import lazy_pinyin
     return lazy_pinyin(ch)[0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _opencc(kind: str):
     import opencc
     return opencc.OpenCC(kind)
 
 
-@lru_cache(maxsize=None)
+@cache
 def to_simplified_char(ch: str) -> str:
     return _opencc("t2s").convert(ch)
 
 
-@lru_cache(maxsize=None)
+@cache
 def to_traditional_char(ch: str) -> str:
     t = _opencc("s2t").convert(ch)
     return t if to_simplified_char(t) == ch else ch
@@ -128,7 +128,7 @@ def names_agree(a: str, b: str) -> bool:
     return strip_name(a) == strip_name(b) or pinyin_key(a) == pinyin_key(b)
 
 
-@lru_cache(maxsize=None)
+@cache
 def homophone_map() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for group in HOMOPHONE_GROUPS:

@@ -16,8 +16,7 @@ from pathlib import Path
 
 from . import ids as idm
 from . import names as nm
-from .world import (FUNDED_IN_SCHOOL, PAYOUT_SEMESTER, SEMESTER, STAGE_WORD, WINDOW, Rec, World,
-                    entitlements)
+from .world import FUNDED_IN_SCHOOL, PAYOUT_SEMESTER, SEMESTER, STAGE_WORD, WINDOW, Rec, World, entitlements
 
 FINDING_COLUMNS = ("category", "id_number", "name", "item", "semester", "school", "township", "village",
                    "expected_amount", "paid_amount", "reason", "confidence", "sources")
@@ -324,7 +323,7 @@ def reconcile(w: World) -> list[dict]:
             add("INVALID_ID", raw_text(r.raw_id), "", None, None, [_rref(r)], "证件号无效且无法匹配", None, r,
                 school)
         elif r.exp_class == "review":
-            st, val = idm.normalize(r.raw_id)
+            _st, val = idm.normalize(r.raw_id)
             add("NEEDS_REVIEW", val or raw_text(r.raw_id), "", None, None, [_rref(r)],
                 "候选：" + "、".join(r.candidates), None, r, school)
     order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
@@ -345,7 +344,7 @@ def dropout(w: World) -> list[dict]:
     home = {r.exp_reg for r in w.home if r.exp_reg}
     away = {r.exp_reg for r in w.elsewhere if r.exp_reg}
     for p in w.persons:
-        st, pid = idm.normalize(p.reg_id_raw)
+        _st, pid = idm.normalize(p.reg_id_raw)
         bd = idm.parse_date8(pid[6:14])
         if not (WINDOW[0] <= bd <= WINDOW[1]):
             continue

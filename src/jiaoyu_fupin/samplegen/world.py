@@ -568,7 +568,6 @@ class World:
 
     # ---------------- non-registry students
     def build_others(self) -> None:
-        rng = self.rng
         reg_in = {}
         for p in self.persons:
             if p.in_roster:
@@ -595,7 +594,7 @@ class World:
             if not (nm.name_keys(name) & forbidden):
                 break
         tw = township or (s.township if stage in "KPJ" else rng.choice(TOWNSHIPS)[0])
-        village = rng.choice([t for t in TOWNSHIPS if t[0] == tw][0][2])
+        village = rng.choice(next(t for t in TOWNSHIPS if t[0] == tw)[2])
         region = self.region_for(0.86)
         while s.code == "P3" and f"{region}{birth:%Y%m%d}" in self._reg_prefix14:
             birth = birth_for_age(rng, age)
