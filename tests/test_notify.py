@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from docx import Document
 from docx.oxml.ns import qn
+from payout_world import EXPECTED, P, ident, make_world
 
 from jiaoyu_fupin.cli import main
 from jiaoyu_fupin.payout.notify import parse_template, rmb_upper
-from payout_world import EXPECTED, P, ident, make_world
 
 D = Decimal
 TITLE = "学生资助结果告知书"

@@ -13,11 +13,21 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from payout_world import (
+    EXPECTED,
+    NOT_PAID,
+    OUTSIDER_ID,
+    PENDING_AMOUNT,
+    PENDING_STAGE,
+    SEM,
+    TWIN_BAD_ID,
+    P,
+    World,
+    ident,
+    make_world,
+)
 
 from jiaoyu_fupin.cli import main
-from payout_world import (
-    EXPECTED, NOT_PAID, OUTSIDER_ID, P, PENDING_AMOUNT, PENDING_STAGE, SEM, TWIN_BAD_ID, World, ident, make_world,
-)
 
 D = Decimal
 
@@ -150,7 +160,7 @@ def test_workbook_sheets_totals_and_print_setup(done):
     # 汇总: grand total equals payout.csv
     ws = wb["汇总"]
     header = [c.value for c in ws[2]]
-    last = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "合计"][0]
+    last = next(r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] == "合计")
     body = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0] not in ("合计", None)]
     col = header.index("合计金额")
     assert sum(D(str(r[col])) for r in body) == total_csv
@@ -350,3 +360,18 @@ def test_sample_payout_matches_truth(tmp_path, monkeypatch):
     assert len({k[0] for k in got}) == expected["persons"]
     assert f"{sum(D(r['amount']) for r in got.values()):.2f}" == expected["amount"]
     assert json.loads((tmp_path / "payout" / "run.json").read_text("utf-8"))["accounting"]["ok"]
+
+
+def test_nobody_to_pay_still_writes_every_output(files, tmp_path):
+    from payout_world import HEADER_ROSTER, registry_rows
+
+    registry = files.xlsx("in/建档立卡.xlsx", registry_rows())
+    roster = files.xlsx("in/名册.xlsx", [HEADER_ROSTER, ["清源县第二初级中学", "刘低保", OUTSIDER_ID, "八年级", "2班",
+                                                        "走读", "在读"]])
+    out = tmp_path / "发放"
+    code, text = run("payout", "--registry", registry, "--roster", roster, "--semester", SEM, "-o", out)
+    assert code == 0, text
+    assert read_csv(out / "payout.csv") == []
+    wb = openpyxl.load_workbook(out / "发放花名册_2020秋.xlsx")
+    assert wb.sheetnames == ["说明", "汇总", "待核实", "无法识别", "发放明细"]
+    assert json.loads((out / "run.json").read_text("utf-8"))["accounting"]["ok"]

@@ -7,15 +7,14 @@ import csv
 import json
 import zipfile
 from decimal import Decimal
-from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
+from payout_world import P, ident, make_world, registry_rows
 
 from jiaoyu_fupin.cli import main
 from jiaoyu_fupin.payout.summary import wan_yuan
-from payout_world import P, ident, make_world, registry_rows
 
 D = Decimal
 HEADER = ["id_number", "name", "school", "stage", "grade", "item", "semester", "amount"]
@@ -96,7 +95,7 @@ def test_summary_from_payout_with_registry(inputs, tmp_path):
 
     with open(out / "summary.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    tot = [r for r in rows if r["dimension"] == "total"][0]
+    tot = next(r for r in rows if r["dimension"] == "total")
     assert (tot["households"], tot["students_year"], tot["amount_year"]) == ("3", "4", "2150.00")
     run_json = json.loads((out / "run.json").read_text("utf-8"))
     assert run_json["accounting"]["ok"]
@@ -153,7 +152,7 @@ def test_summary_from_national_counts_only_jdlk_and_judged_items(files, tmp_path
     run_json = json.loads((out / "run.json").read_text("utf-8"))
     acc = run_json["accounting"]
     assert acc["ok"]
-    nat_acc = [t for t in acc["tables"] if t["role"] == "national"][0]
+    nat_acc = next(t for t in acc["tables"] if t["role"] == "national")
     assert sum(nat_acc["skipped"].values()) == 2        # the 低保 row and the loan
     wb = openpyxl.load_workbook(out / "资助统计_2020.xlsx")
     words = [c for r in wb["说明"].iter_rows(values_only=True) for c in r if isinstance(c, str)]

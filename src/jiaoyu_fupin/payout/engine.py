@@ -24,14 +24,13 @@ from typing import Any
 
 import pandas as pd
 
-from jiaoyu_fupin.link.engine import method_label
 from jiaoyu_fupin.link.prepare import Prepared
 from jiaoyu_fupin.normalize.semesters import Semester
 from jiaoyu_fupin.policy.model import STAGES, Policy
 from jiaoyu_fupin.reconcile.engine import account, build_context, registry_status
 from jiaoyu_fupin.reconcile.findings import money
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 #: 待核实 kinds, in sheet order
 PENDING_IDENTITY = "身份待核实"
@@ -59,7 +58,7 @@ _HIGH = {1: "高一", 2: "高二", 3: "高三"}
 def grade_label(stage: str, grade: Any) -> str:
     """Officer-facing grade: 中班, 三年级, 八年级, 高一, 中职二年级; the stage alone when the
     grade is unknown."""
-    g = None if grade in ("", None) or (isinstance(grade, float) and grade != grade) else int(grade)
+    g = _grade_value(grade)
     if g is None:
         return stage or ""
     if stage == "幼儿园":
@@ -224,10 +223,13 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
         return amount_cache[key]
 
     funded = set(policy.funded_stages)
-    counts: dict[str, Any] = {"registry_persons": int(len(reg)), "eligible": int(reg["eligible"].sum()),
+    counts: dict[str, Any] = {"registry_persons": len(reg), "eligible": int(reg["eligible"].sum()),
                               "eligible_enrolled": int((reg["eligible"] & reg["enrolled"]).sum())}
     elig = reg[reg["eligible"] & reg["enrolled"]]
-    for r in elig.rename(columns={"class": "class_name"}).itertuples(index=False):
+    cols = ["rid", "name_raw", "school", "class", "boarding_n", "tier_n", "stage", "grade", "township", "village",
+            "household_no", "roster_match", "roster_ref"]
+    view = elig[cols].rename(columns={"class": "class_name"}).astype(object)
+    for r in view.itertuples(index=False):
         stage = r.stage or ""
         grade = _grade_value(r.grade)
         glabel = grade_label(stage, grade)
@@ -267,7 +269,8 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
 
     # ---- not paid: why (for counts and 停发 reasons) ----------------------------------------------
     status_of = dict(zip(reg["rid"], registry_status(reg)))
-    for r in reg.itertuples(index=False):
+    view = reg[["rid", "eligible", "enrolled", "any_roster", "enrol_status"]].astype(object)
+    for r in view.itertuples(index=False):
         if r.rid in not_paid or (r.eligible and r.enrolled):
             continue
         if not r.eligible:
@@ -331,9 +334,9 @@ def compute_payout(prep: Prepared, policy: Policy, semester: Semester | str,
     if n_amount:
         warnings.append(f"{n_amount} 人次的金额无法确定（就读方式或学校等级不明），列入“待核实”表，未计入发放合计")
 
+    code_order = {c: i for i, c in enumerate(policy.codes)}
     lines.sort(key=lambda ln: (ln.school, _sort_key_stage(ln.stage), ln.grade if ln.grade is not None else -1,
-                               ln.class_name, ln.name, ln.id_number, policy.codes.index(ln.item)
-                               if ln.item in policy.codes else 99))
+                               ln.class_name, ln.name, ln.id_number, code_order.get(ln.item, 99)))
     pending.sort(key=lambda p: (PENDING_ORDER.index(p.kind), p.school, p.name, p.id_number, p.item))
 
     # ---- counts -----------------------------------------------------------------------------------
@@ -514,7 +517,3 @@ def _change_reason(old: dict[str, Decimal], new: dict[str, Decimal], p, ln: Payo
             else:
                 parts.append(f"{item.name}金额变化")
     return "；".join(parts) or "金额变化"
-
-
-def method_text(method: str) -> str:
-    return method_label(method)

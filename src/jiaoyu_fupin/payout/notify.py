@@ -16,11 +16,12 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -31,7 +32,7 @@ from jiaoyu_fupin.payout.engine import grade_label
 from jiaoyu_fupin.policy.model import Policy
 from jiaoyu_fupin.report.mask import mask_id
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 SEPARATOR = re.compile(r"^={4,}\s*$")
 PLACEHOLDER = re.compile(r"\{([^{}\s]+)\}")
 DETAIL = "项目明细"
@@ -353,7 +354,7 @@ class _Docx:
             if bold:
                 rpr.append(OxmlElement("w:b"))
                 rpr.append(OxmlElement("w:bCs"))
-            half_points = str(int(round(size * 2)))
+            half_points = str(round(size * 2))
             for tag in ("w:sz", "w:szCs"):
                 el = OxmlElement(tag)
                 el.set(qn("w:val"), half_points)

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from jiaoyu_fupin import __version__
 from jiaoyu_fupin.io.columns_config import load_columns
 from jiaoyu_fupin.link.prepare import Prepared, link_frames, prepare, records_frame
 from jiaoyu_fupin.model import RowIssue
@@ -26,7 +25,6 @@ from jiaoyu_fupin.payout.engine import PENDING_ORDER, PayoutResult, compute_payo
 from jiaoyu_fupin.payout.payfile import payout_frame, read_payout_files
 from jiaoyu_fupin.payout.workbook import policy_rows, semester_label, write_payout_csv, write_payout_workbook
 from jiaoyu_fupin.policy import load_policy
-from jiaoyu_fupin.reconcile.findings import money
 from jiaoyu_fupin.report.outdir import prepare_out_dir
 from jiaoyu_fupin.report.runinfo import RunInfo, explanation, write_run_json
 from jiaoyu_fupin.report.xlsx import Section
@@ -212,7 +210,11 @@ def run_summary(*, payout: list[Path] | None = None, national: list[Path] | None
                 argv: list[str] | None = None, on_progress=None) -> CommandOutput:
     from jiaoyu_fupin.errors import UsageError
     from jiaoyu_fupin.payout.summary import (
-        SUMMARY_CSV_COLUMNS, compute_summary, prepare_summary, summary_csv_rows, write_summary_workbook,
+        SUMMARY_CSV_COLUMNS,
+        compute_summary,
+        prepare_summary,
+        summary_csv_rows,
+        write_summary_workbook,
     )
     from jiaoyu_fupin.report.csvout import write_csv
 
@@ -272,8 +274,13 @@ TEMPLATE_COPY = "告知书模板.txt"
 def run_notify(*, payout: list[Path], template_path: Path | None = None, policy_path: Path | None = None,
                columns_path: Path | None = None, out: Path, mask_ids: bool = False, force: bool = False,
                argv: list[str] | None = None, on_progress=None) -> CommandOutput:
-    from jiaoyu_fupin.payout.notify import NotifyResult, build_notices, group_by_file, load_template, \
-        write_notices_docx
+    from jiaoyu_fupin.payout.notify import (
+        NotifyResult,
+        build_notices,
+        group_by_file,
+        load_template,
+        write_notices_docx,
+    )
     from jiaoyu_fupin.report.xlsx import sanitize_filename
 
     t0 = time.time()
@@ -298,6 +305,12 @@ def run_notify(*, payout: list[Path], template_path: Path | None = None, policy_
     if (skip != "").any():
         for reason, n in skip[skip != ""].value_counts().items():
             warnings.append(f"{n} 行{reason}，未写入告知书")
+    if len(frame):
+        from jiaoyu_fupin.normalize.ids import normalize_ids
+        lost = int((normalize_ids(frame["id_number"].astype(object))["id_status"] == "precision_lost").sum())
+        if lost:
+            warnings.append(f"{lost} 行身份证号已被 Excel 转成数字、后几位丢失（文件可能被另存过），告知书中的身份证号"
+                            "不可信：请使用 fupin payout 直接生成的 payout.csv")
     unknown = frame.loc[frame["item_status"] == "unknown", "item"]
     if len(unknown):
         warnings.append(f"{len(unknown)} 行资助项目不在政策中（如“{unknown.iloc[0]}”），告知书中按原文印出")

@@ -27,12 +27,12 @@ from jiaoyu_fupin.io.columns_config import ColumnOverrides
 from jiaoyu_fupin.link.prepare import Loaded, Prepared, link_frames, load_roles, records_frame, registry_frame
 from jiaoyu_fupin.normalize.semesters import parse_semester
 from jiaoyu_fupin.payout.payfile import payout_frame, read_payout_files
-from jiaoyu_fupin.policy.model import IGNORED, STAGES, Policy
+from jiaoyu_fupin.policy.model import STAGES, Policy
 from jiaoyu_fupin.reconcile.engine import account
 from jiaoyu_fupin.reconcile.findings import money
 from jiaoyu_fupin.report.xlsx import SUM, Column, Section, WorkbookWriter
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 TERMS = ("春", "秋")
 TERM_LABELS = {"春": "春季", "秋": "秋季"}
 UNKNOWN = "（未知）"
@@ -314,7 +314,7 @@ def compute_summary(prep: Prepared, policy: Policy, source: str) -> SummaryResul
         for e in accounting["tables"]:
             if "unlinked_legitimate" in e:
                 e["used"] = e.pop("unlinked_legitimate")
-    counts = {"rows_counted": int(len(rows)), "years": [y.year for y in years]}
+    counts = {"rows_counted": len(rows), "years": [y.year for y in years]}
     return SummaryResult(source, has_registry, years, warnings, accounting, excluded, counts)
 
 

@@ -16,9 +16,10 @@ Workbook sheets, in order:
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from jiaoyu_fupin.model import RowIssue
 from jiaoyu_fupin.normalize.semesters import parse_semester

@@ -109,15 +109,19 @@ def show_id(s: str, mask_ids: bool) -> str:
 
 
 def _print_tail(con: Console, warnings, outputs) -> None:
+    from rich.markup import escape
+
     for w in warnings:
-        con.print(f"[yellow]提示：{w}[/yellow]")
+        con.print(f"[yellow]提示：{escape(w)}[/yellow]")
     con.print("输出文件：")
     for p in outputs:
-        con.print(f"  {p}")
+        con.print(f"  {escape(str(p))}")
 
 
 def print_payout(output, mask_ids: bool = False) -> None:
     """Terminal summary of ``fupin payout``: persons and yuan per item, 待核实, 变动."""
+    from rich.markup import escape
+
     res = output.result
     con = _console()
     t = Table(title=f"发放花名册 {res.semester}")
@@ -125,7 +129,7 @@ def print_payout(output, mask_ids: bool = False) -> None:
     t.add_column("人数", justify="right")
     t.add_column("金额（元）", justify="right")
     for code, e in res.counts.get("by_item", {}).items():
-        t.add_row(res.item_names.get(code, code), str(e["persons"]), e["amount"])
+        t.add_row(escape(res.item_names.get(code, code)), str(e["persons"]), e["amount"])
     t.add_row("[bold]合计[/bold]", f"[bold]{res.persons}[/bold]", f"[bold]{money(res.total)}[/bold]")
     con.print(t)
     pend = res.counts.get("pending_by_kind", {})
@@ -149,6 +153,8 @@ def print_payout(output, mask_ids: bool = False) -> None:
 
 def print_summary(output, mask_ids: bool = False) -> None:
     """Terminal summary of ``fupin summary``: one table per year and the annual-report sentence."""
+    from rich.markup import escape
+
     res = output.result
     con = _console()
     labels = {"春": "春季学期", "秋": "秋季学期"}
@@ -174,9 +180,9 @@ def print_summary(output, mask_ids: bool = False) -> None:
             st.add_column("全年人数", justify="right")
             st.add_column("全年金额（元）", justify="right")
             for r in y.breakdowns[dim]:
-                st.add_row(r.key, *[str(r.students[k]) for k in y.terms], str(r.students[""]), money(r.amounts[""]))
+                st.add_row(escape(r.key), *[str(r.students[k]) for k in y.terms], str(r.students[""]), money(r.amounts[""]))
             con.print(st)
-        con.print(f"[bold]年报表述：[/bold]{y.sentence}")
+        con.print(f"[bold]年报表述：[/bold]{escape(y.sentence)}")
     if not res.has_registry:
         con.print("户数需提供建档立卡库（--registry）。")
     _print_tail(con, res.warnings, output.outputs)
@@ -184,6 +190,8 @@ def print_summary(output, mask_ids: bool = False) -> None:
 
 def print_notify(output, mask_ids: bool = False) -> None:
     """Terminal summary of ``fupin notify``: notices per school."""
+    from rich.markup import escape
+
     res = output.result
     con = _console()
     t = Table(title="资助结果告知书")
@@ -195,7 +203,7 @@ def print_notify(output, mask_ids: bool = False) -> None:
     for n in res.notices:
         per.setdefault((n.school or "未填写学校", n.semester), []).append(n)
     for (school, sem), ns in sorted(per.items()):
-        t.add_row(school, sem, str(len(ns)), money(sum((n.total for n in ns), start=0)))
+        t.add_row(escape(school), sem, str(len(ns)), money(sum((n.total for n in ns), start=0)))
     t.add_row("[bold]合计[/bold]", "", f"[bold]{len(res.notices)}[/bold]",
               f"[bold]{money(sum((n.total for n in res.notices), start=0))}[/bold]")
     con.print(t)
