@@ -227,7 +227,13 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
     own = np.where(usable, "X" + pay["id"], np.where(pay["xueji_id"] != "", "X" + pay["xueji_id"], ""))
     pay["person"] = np.where(linked, "R" + pay["registry_id"].astype(str),
                              np.where(pay["link_status"] == "none", own, ""))
-    judged = pay[pay["person"] != ""].copy()
+    judged = pay[pay["person"] != ""]
+    # a slim, object-typed frame: findings take small row subsets of it many times
+    slim_cols = ["ref", "link_method", "link_score", "school", "name", "township", "village", "grade", "jdlk",
+                 "person", "code", "role", "amount_d", "file", "sheet", "row"]
+    judged = pd.DataFrame({c: judged[c].to_numpy(dtype=object) for c in slim_cols})
+    judged["link_score"] = judged["link_score"].astype(float)
+    judged["jdlk"] = judged["jdlk"].astype(bool)
 
     reg_by_rid = reg.set_index("rid", drop=False)
     reg_by_rid = reg_by_rid[~reg_by_rid.index.duplicated()]
@@ -272,7 +278,7 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
     sums: dict[tuple[str, str, str], Decimal] = {}
     nrows: dict[tuple[str, str, str], int] = {}
     idx_by_key: dict[tuple[str, str], list] = {}
-    for i, person, code, role, amt in zip(judged.index, judged["person"], judged["code"], judged["role"],
+    for i, person, code, role, amt in zip(range(len(judged)), judged["person"], judged["code"], judged["role"],
                                           judged["amount_d"]):
         k3 = (person, code, role)
         sums[k3] = sums.get(k3, ZERO) + amt
@@ -283,7 +289,7 @@ def reconcile(prep: Prepared, policy: Policy, semester: Semester) -> ReconcileRe
 
         def __missing__(self, key):
             idx = idx_by_key.get(key)
-            return judged.loc[idx] if idx else None
+            return judged.iloc[idx] if idx else None
 
         def get(self, key, default=None):
             return self[key] if key in idx_by_key else default
@@ -488,6 +494,17 @@ def _invalid_reason(status: str, note: str) -> str:
 def account(prep: Prepared, rec: pd.DataFrame) -> dict:
     """Row accounting per input table: every data row read is in exactly one bucket."""
     out = []
+    # group once (slim columns) instead of filtering the wide frames per table
+    reg_slim = pd.DataFrame({"table": prep.reg_rows["table"].to_numpy(), "id": prep.reg_rows["id"].to_numpy(dtype=object),
+                             "person": prep.reg_rows["person"].to_numpy(), "rid": prep.reg_rows["rid"].to_numpy(dtype=object),
+                             "name_n": prep.reg_rows["name_n"].to_numpy(dtype=object)})
+    reg_by_table = dict(tuple(reg_slim.groupby("table", sort=False)))
+    rec_slim = pd.DataFrame({"table": rec["table"].to_numpy(),
+                             "skip_reason": (rec["skip_reason"].astype(object).fillna("").to_numpy()
+                                             if "skip_reason" in rec.columns else np.full(len(rec), "", dtype=object)),
+                             "link_status": rec["link_status"].to_numpy(dtype=object)})
+    rec_by_table = dict(tuple(rec_slim.groupby("table", sort=False)))
+    empty_rec = rec_slim.iloc[:0]
     for ti, (role, t) in enumerate(prep.table_list):
         entry = {"role": role, "file": t.file, "sheet": t.sheet, "path": t.path, "header_row": t.header_row,
                  "source": t.source, "read": t.rows_read, "skipped": {}, "rejected": {}}
@@ -496,7 +513,7 @@ def account(prep: Prepared, rec: pd.DataFrame) -> dict:
         for issue in t.rejected:
             entry["rejected"][issue.reason] = entry["rejected"].get(issue.reason, 0) + 1
         if role == "registry":
-            rows = prep.reg_rows[prep.reg_rows["table"] == ti]
+            rows = reg_by_table.get(ti, reg_slim.iloc[:0])
             no_id = int((rows["id"] == "").sum())
             dup = int(((rows["person"] >= 0) & rows.duplicated(["rid", "name_n"])).sum())
             entry["registry_persons"] = int(len(rows) - no_id - dup)
@@ -505,8 +522,8 @@ def account(prep: Prepared, rec: pd.DataFrame) -> dict:
             if no_id:
                 entry["rejected"]["建档立卡库中该人员缺少证件号，无法比对"] = no_id
         elif role != "schools":
-            rows = rec[rec["table"] == ti]
-            skip = rows["skip_reason"].fillna("") if "skip_reason" in rows.columns else pd.Series("", index=rows.index)
+            rows = rec_by_table.get(ti, empty_rec)
+            skip = rows["skip_reason"]
             for reason, n in skip[skip != ""].value_counts().items():
                 entry["skipped"][reason] = int(n)
             live = rows[skip == ""]
