@@ -99,7 +99,8 @@ def test_hardship_types(policy):
         assert policy.is_jdlk(other) is False, other
     assert policy.is_jdlk("低保、建档立卡") is True          # several types in one cell
     assert policy.is_jdlk("低保/残疾") is False
-    assert policy.is_jdlk("低保/外星人") is None
+    assert policy.is_jdlk("外星人/火星人") is None           # no listed type, no telling word
+    assert policy.is_jdlk("低保/外星人") is False           # the word 低保 decides (keyword fallback)
     assert policy.is_jdlk("外星人") is None
 
 
@@ -544,4 +545,5 @@ def test_optional_sections_have_defaults(raw):
     assert p.dropout_window(2019) == (date(2003, 9, 1), date(2013, 8, 31))
     assert p.amount("HS_TUITION", "2020秋", tier="省示范") == D("850")   # tier names from the table
     assert p.normalize_tier("省级示范") is None
-    assert p.resolve_item("营养改善计划") is None
+    assert p.resolve_item("营养改善计划") == IGNORED        # not listed: its words say it is not cash aid
+    assert p.resolve_item("火星补贴") is None

@@ -321,6 +321,70 @@ def _vectorised(series: pd.Series, func) -> pd.Series:
     return pd.Series(mapped[codes], index=series.index, dtype="boolean", name=series.name)
 
 
+# --------------------------------------------------------------------------- keyword fallback
+# Exports from other provinces spell items and statuses in ways no list foresees. When a value is
+# not listed exactly, these words decide it if they leave no doubt; the run reports every value
+# decided this way (Policy.keyword_decisions) so the officer can check it. A value the words do
+# not settle still stops the run.
+
+_ITEM_KINDS: Final = (
+    ("tuition", ("免学费", "免学杂费", "学杂费", "学费")),
+    ("grant", ("助学金",)),
+    ("living", ("生活补助", "生活费", "生活补贴", "寄宿生补助", "寄宿生补贴", "寄宿补助", "寄宿生资助")),
+    ("preschool", ("保教费", "幼儿资助", "学前资助", "学前教育资助", "幼儿园补助", "儿童资助", "幼儿补助",
+                   "学前补助", "保育费")),
+)
+_ITEM_IGNORE_WORDS: Final = ("贷款", "奖学金", "营养", "入学资助", "新生", "雨露", "路费", "教科书", "作业本",
+                             "校服", "保险", "慰问", "助学贷")
+_ITEM_STAGE_WORDS: Final = (
+    ("中职", ("中职", "中等职业", "职高", "技工", "职业学校", "职业中学")),
+    ("幼儿园", ("学前", "幼儿", "幼儿园")),
+    ("高中", ("普通高中", "普高", "高中")),
+    ("小学", ("小学",)),
+    ("初中", ("初中",)),
+)
+_POVERTY_NO: Final = ("不再享受", "不享受", "已消除", "非贫困", "普通农户", "非建档", "一般农户")
+_POVERTY_YES: Final = ("未脱贫", "返贫", "享受政策", "脱贫不稳定", "边缘", "突发", "监测", "贫困户", "脱贫户",
+                       "已脱贫", "建档立卡")
+_ROSTER_NO: Final = ("休学", "退学", "辍学", "流失", "毕业", "结业", "肄业", "转出", "转学", "死亡", "开除",
+                     "下落不明", "出国", "停学", "离校", "保留入学", "注销")
+_ROSTER_YES: Final = ("在读", "在籍", "在校", "正常", "复学", "就读")
+_HARDSHIP_YES: Final = ("建档立卡", "脱贫", "监测", "防返贫", "贫困户")
+_HARDSHIP_NO: Final = ("低保", "特困", "残疾", "孤儿", "五保", "困难", "其他", "烈士", "优抚", "单亲",
+                       "事实无人抚养", "重病", "军人", "退役", "特殊", "一般")
+
+
+def _kind_of(text: str) -> str | None:
+    for kind, words in _ITEM_KINDS:
+        if any(w in text for w in words):
+            return kind
+    return None
+
+
+def _stages_in(text: str) -> set[str]:
+    found: set[str] = set()
+    for stage, words in _ITEM_STAGE_WORDS:
+        if any(w in text for w in words):
+            found.add(stage)
+            if stage == "中职":   # 职业高中 also contains 高中
+                break
+    if not found and "义务教育" in text:
+        found = {"小学", "初中"}
+    return found
+
+
+def _words_decide(key: str, yes: tuple[str, ...], no: tuple[str, ...], no_first: bool = True) -> bool | None:
+    has_no = any(w in key for w in no)
+    has_yes = any(w in key for w in yes)
+    if has_no and has_yes:
+        return False if no_first else True
+    if has_no:
+        return False
+    if has_yes:
+        return True
+    return None
+
+
 # --------------------------------------------------------------------------- the policy
 
 
@@ -403,6 +467,76 @@ class Policy:
     def resolve_item(self, name: Any, stage: Any = None) -> str | None:
         """Item code for a payment's item name at the student's stage, :data:`IGNORED` for an
         ignored item, None when the policy cannot say (unknown name, or a shared alias whose
+        stage is unknown or matches none of its items). Names not listed are tried by their words
+        (:meth:`resolve_by_keywords`)."""
+        code = self._resolve_listed(name, stage)
+        if code is None and not self._candidates(name):
+            code = self.resolve_by_keywords(name, stage)
+        return code
+
+    def resolve_by_keywords(self, name: Any, stage: Any = None) -> str | None:
+        """An unlisted item name decided by its words: kind (助学金 / 学费 / 生活补助 / 学前资助) and
+        stage (from the name, else the student's), when exactly one item fits; IGNORED for loans,
+        scholarships, nutrition and items of a stage the policy does not fund; None otherwise."""
+        key = norm_text(name)
+        if not key:
+            return None
+        if any(w in key for w in _ITEM_IGNORE_WORDS):
+            return IGNORED
+        st = normalize_stage(stage)
+        named = _stages_in(key)
+        stages = ({st} & named or named) if named else ({st} if st else set())
+        if len(stages) != 1:
+            return None
+        (target,) = stages
+        kind = _kind_of(key)
+        if kind is None and not ("困难" in key and any(w in key for w in ("资助", "补助", "补贴"))):
+            return None
+        fits = [it for it in self.items if target in it.stages
+                and (kind is None or kind == _kind_of(norm_text(it.name))
+                     or any(kind == _kind_of(norm_text(a)) for a in it.aliases))]
+        if kind is None and len(fits) != 1:
+            return None
+        if len(fits) == 1:
+            return fits[0].code
+        if not fits:
+            return IGNORED if kind is not None else None
+        return None
+
+    def keyword_decisions(self, kind: str, values: pd.Series, stages: pd.Series | None = None) -> dict[str, str]:
+        """Values of ``kind`` that only the keyword fallback classified, with the decision in
+        Chinese (for the run's warnings)."""
+        out: dict[str, str] = {}
+        vals = _series(values)
+        if kind == "item":
+            st = _series(stages) if stages is not None else pd.Series([None] * len(vals), dtype=object)
+            pairs = set(zip(vals.map(norm_text), st.map(lambda x: normalize_stage(x) or "")))
+            raw = dict(zip(vals.map(norm_text), vals))
+            for key, stage in sorted(pairs):
+                if key and not self._candidates(key):
+                    code = self.resolve_by_keywords(key, stage or None)
+                    if code is not None:
+                        label = "不核对" if code == IGNORED else f"{code}（{self.item(code).name}）"
+                        out[f"{raw[key]}" + (f"（{stage}）" if stage else "")] = label
+            return out
+        table, yes_no = {
+            "poverty_status": (self._status, ("享受政策", "不享受政策")),
+            "enrolment_status": (self._roster, ("在读", "不在读")),
+            "hardship_type": (self._hardship, ("建档立卡", "非建档立卡")),
+        }[kind]
+        classify = {"poverty_status": self.is_eligible, "enrolment_status": self.is_active,
+                    "hardship_type": self.is_jdlk}[kind]
+        for v in pd.unique(vals.dropna()):
+            key = norm_text(v)
+            if key and key not in table:
+                res = classify(v)
+                if res is not None:
+                    out[str(v)] = yes_no[0] if res else yes_no[1]
+        return out
+
+    def _resolve_listed(self, name: Any, stage: Any = None) -> str | None:
+        """Item code for a payment's item name at the student's stage, :data:`IGNORED` for an
+        ignored item, None when the policy cannot say (unknown name, or a shared alias whose
         stage is unknown or matches none of its items)."""
         candidates = self._candidates(name)
         if not candidates:
@@ -465,7 +599,11 @@ class Policy:
 
     def is_eligible(self, status: Any) -> bool | None:
         """Registry poverty status: True eligible, False ineligible, None unlisted or blank."""
-        return self._status.get(norm_text(status))
+        key = norm_text(status)
+        found = self._status.get(key)
+        if found is None and key:
+            found = _words_decide(key, _POVERTY_YES, _POVERTY_NO)
+        return found
 
     def eligibility(self, statuses: pd.Series) -> pd.Series:
         """Vectorised :meth:`is_eligible` (nullable boolean; NA = unlisted)."""
@@ -473,7 +611,11 @@ class Policy:
 
     def is_active(self, enrolment_status: Any) -> bool | None:
         """Roster 学籍状态: True active, False inactive, None unlisted or blank."""
-        return self._roster.get(norm_text(enrolment_status))
+        key = norm_text(enrolment_status)
+        found = self._roster.get(key)
+        if found is None and key:
+            found = _words_decide(key, _ROSTER_YES, _ROSTER_NO, no_first="复学" not in key)
+        return found
 
     def activity(self, statuses: pd.Series) -> pd.Series:
         """Vectorised :meth:`is_active` (nullable boolean; NA = unlisted)."""
@@ -487,12 +629,17 @@ class Policy:
         if key in self._hardship:
             return self._hardship[key]
         parts = [p for p in _MULTI_SPLIT_RE.split(key) if p]
-        if len(parts) <= 1:
-            return None
         found = [self._hardship.get(p) for p in parts]
-        if any(f is True for f in found):
-            return True
-        return None if any(f is None for f in found) else False
+        if len(parts) > 1:
+            if any(f is True for f in found):
+                return True
+            if all(f is not None for f in found):
+                return False
+        if not key:
+            return None
+        if "非建档" in key or "非贫困" in key:
+            return False
+        return _words_decide(key, _HARDSHIP_YES, _HARDSHIP_NO, no_first=False)
 
     def jdlk(self, hardship_types: pd.Series) -> pd.Series:
         """Vectorised :meth:`is_jdlk` (nullable boolean; NA = unlisted)."""
