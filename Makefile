@@ -25,8 +25,12 @@ demo: $(STAMP)
 	$(BIN)/fupin dropout-check --registry $(SAMPLE)/registry --roster $(SAMPLE)/rosters \
 	    --previous-roster $(SAMPLE)/previous_rosters --home-education $(SAMPLE)/home_education.xlsx \
 	    --elsewhere $(SAMPLE)/elsewhere.xlsx --school-year 2020 --split-by village -o $(DEMO)/控辍保学
+	$(BIN)/fupin payout --registry $(SAMPLE)/registry --roster $(SAMPLE)/rosters \
+	    --schools $(SAMPLE)/schools.xlsx --semester 2021春 -o $(DEMO)/发放花名册
+	$(BIN)/fupin summary --payout $(DEMO)/发放花名册/payout.csv --registry $(SAMPLE)/registry -o $(DEMO)/统计
+	$(BIN)/fupin notify --payout $(DEMO)/发放花名册/payout.csv -o $(DEMO)/告知书
 	@echo
-	@echo "演示完成。台账在：$(CURDIR)/$(DEMO)/对账 和 $(CURDIR)/$(DEMO)/控辍保学"
+	@echo "演示完成。台账在 $(CURDIR)/$(DEMO)/ 下：对账、控辍保学、发放花名册、统计、告知书"
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -9,13 +9,17 @@ from pathlib import Path
 import click
 
 from jiaoyu_fupin import __version__
-from jiaoyu_fupin.errors import FupinError
+from jiaoyu_fupin.errors import FupinError, mask_id_numbers
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class FupinGroup(click.Group):
-    """Turns every unexpected exception into a one-line Chinese message (traceback only with --debug)."""
+    """Turns every unexpected exception into a one-line Chinese message (traceback only with --debug).
+
+    Exit codes: 2 bad input or usage (FupinError), 3 an unexpected error (a bug: the message says
+    so), 130 Ctrl-C.  The message of an unexpected error is cut short and has ID numbers masked:
+    it may quote data."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -25,10 +29,18 @@ class FupinGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("已中断。", err=True)
             sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the one place that catches everything
+        except (SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"错误：程序内部错误（{type(exc).__name__}: {exc}）。加 --debug 可查看详细信息。",
+            if isinstance(exc, MemoryError):
+                click.echo("错误：内存不足，无法完成。请关闭其他程序，或把输入文件按学校、乡镇拆分后分批处理。", err=True)
+                sys.exit(3)
+            detail = " ".join(mask_id_numbers(str(exc)).split())
+            if len(detail) > 200:
+                detail = detail[:200] + "…"
+            click.echo(f"错误：程序内部错误（{type(exc).__name__}: {detail}）。加 --debug 可查看详细信息。",
                        err=True)
             sys.exit(3)
 
@@ -86,10 +98,25 @@ def inspect_cmd(ctx: click.Context, files: tuple[Path, ...], as_json: bool, colu
     from jiaoyu_fupin.report.terminal import print_inspection
 
     result = inspect_paths(list(files), columns=columns)
+    _mask_inspection(result)
     if as_json:
         click.echo(result.to_json())
     else:
         print_inspection(result)
+
+
+def _mask_inspection(result) -> None:
+    """Header texts, title rows and sheet names come from the file: when one holds an ID number
+    (a title such as "张三 341021… 的名册", a data row taken for a header), show it masked."""
+    for f in result.files:
+        f.file = mask_id_numbers(f.file)
+        for s in f.sheets:
+            s.sheet = mask_id_numbers(s.sheet)
+            s.title = mask_id_numbers(s.title)
+            s.columns = {k: mask_id_numbers(v) for k, v in s.columns.items()}
+            s.unmapped = [mask_id_numbers(u) for u in s.unmapped]
+            if s.skipped_reason:
+                s.skipped_reason = mask_id_numbers(s.skipped_reason)
 
 
 @main.command("init", context_settings=CONTEXT)

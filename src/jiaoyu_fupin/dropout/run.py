@@ -21,7 +21,7 @@ from jiaoyu_fupin.io.columns_config import load_columns
 from jiaoyu_fupin.link.prepare import prepare
 from jiaoyu_fupin.normalize.semesters import parse_school_year_arg
 from jiaoyu_fupin.policy import load_policy
-from jiaoyu_fupin.reconcile.run import ROLE_LABELS, CommandOutput, all_rejected, record_inputs
+from jiaoyu_fupin.reconcile.run import ROLE_LABELS, CommandOutput, all_rejected, gc_paused, record_inputs, staged
 from jiaoyu_fupin.report import ledgers
 from jiaoyu_fupin.report.outdir import RUN_JSON, prepare_out_dir
 from jiaoyu_fupin.report.runinfo import RunInfo, explanation, write_run_json
@@ -76,6 +76,15 @@ def run_dropout(*, registry: list[Path], roster: list[Path], school_year: int | 
                 mask_ids: bool = False, force: bool = False, argv: list[str] | None = None,
                 on_progress=None) -> CommandOutput:
     """Run dropout-check end to end; returns CommandOutput(result=DropoutResult, outputs, run, prep)."""
+    with gc_paused():
+        return _run_dropout(registry=registry, roster=roster, school_year=school_year,
+                            home_education=home_education, elsewhere=elsewhere, previous_roster=previous_roster,
+                            split_by=split_by, policy_path=policy_path, columns_path=columns_path, out=out,
+                            mask_ids=mask_ids, force=force, argv=argv, on_progress=on_progress)
+
+
+def _run_dropout(*, registry, roster, school_year, home_education, elsewhere, previous_roster, split_by,
+                 policy_path, columns_path, out, mask_ids, force, argv, on_progress) -> CommandOutput:
     t0 = time.time()
     out = Path(out)
     if split_by not in SPLITS:
@@ -101,17 +110,16 @@ def run_dropout(*, registry: list[Path], roster: list[Path], school_year: int | 
     policy = load_policy(policy_path)
     columns = load_columns(columns_path)
     info = RunInfo("dropout-check", argv)
-    with info.stage("read_link") as st:
-        prep = prepare(roles, columns=columns, on_progress=on_progress)
-        st.rows = len(prep.rec) + len(prep.reg_rows)
+    stage = staged(info)
+    prep = prepare(roles, columns=columns, on_progress=on_progress, stage=stage)
     if on_progress:
         on_progress("judge", 0, 1)
-    with info.stage("judge") as st:
+    with stage("judge", len(prep.rec) + len(prep.reg_rows)):
         result: DropoutResult = dropout_check(prep, policy, year)
-        st.rows = len(result.reg)
     if on_progress:
         on_progress("judge", 1, 1)
-    record_inputs(info, prep)
+    with stage("inputs", len(prep.table_list)):
+        record_inputs(info, prep)
     info.accounting = result.accounting
     for w in result.warnings:
         info.warn(w)
@@ -119,7 +127,7 @@ def run_dropout(*, registry: list[Path], roster: list[Path], school_year: int | 
     outputs: list[Path] = []
     if on_progress:
         on_progress("write", 0, 1)
-    with info.stage("write", rows=len(result.children)):
+    with stage("write", len(prep.rec) + len(result.children)):
         outputs.append(ledgers.write_findings_csv(out / "findings.csv", result.findings))
         outputs.append(ledgers.write_links_csv(out / "links.csv", prep.rec))
         lo, hi = result.window

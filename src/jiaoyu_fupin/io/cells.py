@@ -13,6 +13,10 @@ through a numeric type.  The conversion rules (ARCHITECTURE.md):
 - ``date`` -> ``YYYY-MM-DD``; ``datetime`` -> ``YYYY-MM-DD`` at midnight, else ``YYYY-MM-DD HH:MM:SS``;
 - ``None`` -> ``""``.
 
+Text longer than :data:`MAX_CELL_CHARS` (Excel's own cell limit; only a damaged or hostile file
+holds more) is cut and ends with :data:`TRUNCATED_MARK`, so the officer sees it was cut and a
+10-million-character cell cannot slow every later step down.
+
 ``column_text`` converts a whole column with one type test per cell and no exceptions.
 """
 
@@ -23,6 +27,18 @@ import math
 
 _BIG = 1e15
 _QUOTES = frozenset("='\uff07")  # first characters that need a second look
+
+#: Longest cell text kept (Excel's limit).
+MAX_CELL_CHARS = 32_767
+#: Ends a cell cut at MAX_CELL_CHARS.
+TRUNCATED_MARK = "……（单元格内容超过 32767 个字符，已截断）"
+
+
+def cap_text(s: str) -> str:
+    """``s`` cut to :data:`MAX_CELL_CHARS` characters (ending with the mark) when longer."""
+    if len(s) <= MAX_CELL_CHARS:
+        return s
+    return s[: MAX_CELL_CHARS - len(TRUNCATED_MARK)].rstrip() + TRUNCATED_MARK
 
 
 def _text_from_str(v: str) -> str:
@@ -90,8 +106,8 @@ def _text_from_other(v: object) -> str:
 def cell_text(v: object) -> str:
     """One cell value (from calamine, xlrd, csv, html) as text; ``""`` for an empty cell."""
     if type(v) is str:
-        return _text_from_str(v)
-    return _text_from_other(v)
+        return cap_text(_text_from_str(v))
+    return cap_text(_text_from_other(v))
 
 
 def _unwrap_pass(out: list[str]) -> list[str]:
@@ -99,7 +115,9 @@ def _unwrap_pass(out: list[str]) -> list[str]:
     joined = "".join(out)
     if "'" in joined or "=" in joined or "\uff07" in joined:
         fs, q = _text_from_str, _QUOTES
-        return [fs(s) if s[:1] in q else s for s in out]
+        out = [fs(s) if s[:1] in q else s for s in out]
+    if len(joined) > MAX_CELL_CHARS and max(map(len, out)) > MAX_CELL_CHARS:
+        out = [cap_text(s) for s in out]
     return out
 
 

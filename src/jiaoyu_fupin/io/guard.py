@@ -10,23 +10,33 @@ a Chinese message instead.  What it checks, in one streaming pass over each XML 
   most :data:`MAX_EXPANDED_BYTES`; a member that expands beyond :data:`RATIO_CHECK_BYTES` must do
   so at most :data:`MAX_MEMBER_RATIO` times its compressed size (a decompression bomb compresses
   ~1000×, real sheet XML 5-30×); only *stored* and *deflate* members;
-- every XML part is inflated here (not trusting the sizes the zip declares: a part that inflates
-  to more than it declares is refused) and its prolog must not hold a ``<!DOCTYPE`` or
-  ``<!ENTITY`` (entity expansion, "billion laughs"; Excel never writes one);
+- the prolog of every XML part must not hold a ``<!DOCTYPE`` or ``<!ENTITY`` (entity expansion,
+  "billion laughs"; Excel never writes one);
+- a part that inflates to more than the zip declares: calamine's zip reader stops there with an
+  error, so only the worksheets, which are inflated here completely, are checked for it (and
+  refused);
 - every worksheet part: the rectangle calamine would allocate, from the ``r="B7"`` references of
   cells that can hold a value, must stay within :data:`MAX_SHEET_CELLS`; and a rectangle of more
   than :data:`SPARSE_MIN_CELLS` cells holding fewer than one value per :data:`SPARSE_RATIO` cells
   (a stray character typed in row 1,048,576) is refused with a hint, since reading it would take
   gigabytes for a few real rows.
 
-The worksheet scan is vectorised with numpy on ~4 MB inflated blocks (~0.6 s per 256 MB of sheet
-XML on one core; zlib and numpy release the GIL, so it overlaps with calamine reading another
-file).  Cells without an ``r`` attribute, attributes written with blanks around ``=`` and similar
-rarities take a slower exact path (a regex tokenizer).
+The worksheet scan is vectorised with numpy on ~4 MB inflated blocks: about 5 ms per MB of
+sheet XML on one core (inflating included), some 15-20 % of what calamine itself spends on the
+sheet; zlib and most numpy operations release the GIL, so it overlaps with the other reader
+thread.  Most blocks are only bounded coarsely (the longest row number and the largest column
+letter), a sheet those bounds do not clear is measured exactly.  Cells without an ``r``
+attribute, attributes written with blanks around ``=``, namespace prefixes and similar rarities
+take a slower exact path (a regex tokenizer).
+
+.xls (OLE2) files are checked in ``readers`` (xlrd's compound-file parser validates the structure
+before calamine reads it); .ods files only get the zip and prolog checks here (calamine's own
+100-million-cell limit applies to them).
 """
 
 from __future__ import annotations
 
+import html
 import re
 import struct
 import zipfile
@@ -50,6 +60,8 @@ MAX_SHEET_CELLS = 30_000_000
 #: A rectangle larger than SPARSE_MIN_CELLS must hold at least one value per SPARSE_RATIO cells.
 SPARSE_MIN_CELLS = 5_000_000
 SPARSE_RATIO = 100
+#: A sheet failing those limits with at most this many cells is measured again, exactly.
+RESCAN_MAX_CELLS = 2_000_000
 #: Excel's own limits: a reference beyond them is not a real cell.
 EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_COLS = 16_384
@@ -61,9 +73,11 @@ DOCTYPE_MSG = ("文件内部含有 DOCTYPE/ENTITY 声明（正常的 Excel 文�
                "为安全起见不予读取；请用 Excel 打开后另存为新的 .xlsx 再试")
 STRUCTURE_MSG = "文件内部结构异常（{what}），可能已损坏或被篡改；请用 Excel 打开后另存为新的 .xlsx 再试"
 
-_CHUNK_IN = 1 << 20          # compressed bytes fed to zlib at a time
+_CHUNK_IN = 1 << 18          # compressed bytes read at a time
+_PIECE = 1 << 20             # inflated bytes produced at a time
 _BLOCK = 4 << 20             # inflated bytes scanned at a time
 _OVERLAP = 512               # bytes kept from one block for the next (a tag cut in two)
+_LOOKBACK = 64               # bytes before a block's first position that the scan may look at
 _PROLOG_MAX = 1 << 16        # an XML prolog longer than this is not what Excel writes
 _XML_SUFFIXES = (".xml", ".rels", ".vml")
 _REL_WORKSHEET = "/worksheet"
@@ -97,6 +111,8 @@ class SheetExtent:
     col_min: int = EXCEL_MAX_COLS
     col_max: int = -1
     formula_refs: list[tuple[int, int]] = field(default_factory=list)  # formulas without a value
+    fast: bool = False          # measured by the fast scan (empty formatted cells counted too)
+    coarse: bool = False        # rows/columns are upper bounds (part of the sheet read coarsely)
 
     @property
     def height(self) -> int:
@@ -176,10 +192,20 @@ def check_zip(zf: zipfile.ZipFile, name: str, *, scan_sheets: bool = True) -> Zi
     for sheet_name, part in _sheet_names(zf, name, worksheets).items():
         if part in by_name:
             result.sheet_parts[sheet_name] = part
-    for part, ext in result.sheets.items():
+    for part, ext in list(result.sheets.items()):
         label = next((s for s, p in result.sheet_parts.items() if p == part), PurePosixPath(part).stem)
+        if _too_large(ext) and ext.coarse:
+            ext = result.sheets[part] = _scan_part(zf, by_name[part], name, sheet=True, precise=True)
+        if _too_large(ext) and ext.fast and ext.value_cells <= RESCAN_MAX_CELLS:
+            # the fast scan counts formatted empty cells too; count only cells with a value
+            ext = result.sheets[part] = _exact_scan(zf, by_name[part], name)
         _check_extent(ext, name, label)
     return result
+
+
+def _too_large(ext: SheetExtent) -> bool:
+    area = ext.area
+    return area > MAX_SHEET_CELLS or (area > SPARSE_MIN_CELLS and area > SPARSE_RATIO * max(ext.value_cells, 1))
 
 
 def _check_extent(ext: SheetExtent, name: str, sheet: str) -> None:
@@ -243,13 +269,24 @@ def _rels(zf: zipfile.ZipFile, name: str) -> dict[str, tuple[str, str]]:
     return out
 
 
+#: parts of a workbook that never hold cells (anything else is scanned as a worksheet)
+_NOT_SHEETS = ("[content_types].xml", "_rels/", "docprops/", "customxml/", "xl/_rels/", "xl/workbook.xml",
+               "xl/styles.xml", "xl/sharedstrings.xml", "xl/theme/", "xl/calcchain.xml", "xl/drawings/",
+               "xl/charts/", "xl/media/", "xl/printersettings/", "xl/externallinks/", "xl/pivot", "xl/tables/",
+               "xl/comments", "xl/persons/", "xl/threadedcomments/", "xl/metadata.xml", "xl/connections.xml",
+               "xl/querytables/", "xl/richdata/", "xl/ctrlprops/", "xl/activex/", "xl/embeddings/",
+               "xl/volatiledependencies.xml", "xl/webextensions/", "xl/model/", "xl/slicers/",
+               "xl/slicercaches/", "xl/timelines/", "xl/timelinecaches/", "xl/featurepropertybag/")
+
+
 def _worksheet_parts(zf: zipfile.ZipFile, name: str) -> dict[str, str]:
     """Part name -> "worksheet" for every part calamine may read cells from.
 
-    The workbook's relationships name the sheets; every ``xl/worksheets/*.xml`` counts too (a
-    part the relationships do not name is never read, but scanning it costs little)."""
+    The workbook's relationships name the sheets; every other XML part that is not one of the
+    known non-sheet parts counts too (whatever path a hostile relationship might lead calamine
+    to, the part it reads has been measured)."""
     parts = {p: "worksheet" for p in zf.namelist()
-             if p.startswith("xl/worksheets/") and p.lower().endswith(".xml")}
+             if p.lower().endswith(".xml") and not p.lower().startswith(_NOT_SHEETS)}
     for typ, part in _rels(zf, name).values():
         if typ.endswith((_REL_WORKSHEET, "/chartsheet", "/dialogsheet", "/macrosheet")):
             parts[part] = "worksheet"
@@ -267,8 +304,6 @@ def _sheet_names(zf: zipfile.ZipFile, name: str, worksheets: dict[str, str]) -> 
         a = _attrs(m.group(1))
         rid = a.get("id", "")
         if rid in rels:
-            import html
-
             out[html.unescape(a.get("name", ""))] = rels[rid][1]
     return out
 
@@ -288,7 +323,8 @@ def _member_data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -
 
 
 def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
-    """Yield the member's content in pieces, checking it against the declared size.
+    """Yield the member's content in pieces of at most ``_PIECE`` bytes, checking it against the
+    declared size.
 
     Reads the raw member (not ``ZipFile.open``, which stops at the declared size and so would not
     see a stream that inflates to more than it claims)."""
@@ -296,6 +332,8 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         raise InputError(STRUCTURE_MSG.format(what=f"{info.filename} 使用了不支持的压缩方式"), file=name)
     if info.flag_bits & 0x1:
         raise InputError("文件已加密（设置了打开密码），请在 Excel 中取消密码后另存再试", file=name)
+    too_big = InputError(STRUCTURE_MSG.format(
+        what=f"{info.filename} 解压后比声明的 {human_size(info.file_size)} 更大，疑似压缩炸弹"), file=name)
     start = _member_data_offset(zf, info, name)
     fp = zf.fp
     assert fp is not None
@@ -312,29 +350,30 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         pos += len(raw)
         left -= len(raw)
         if inflater is None:
-            out = raw
-        else:
-            # never inflate more than one byte past the declared size
-            out = inflater.decompress(raw, max(declared - produced + 1, 1))
-            while inflater.unconsumed_tail and produced + len(out) <= declared:
+            produced += len(raw)
+            if produced > declared:
+                raise too_big
+            yield raw
+            continue
+        while raw:
+            # small pieces (cache-friendly), never more than one byte past the declared size
+            out = inflater.decompress(raw, min(_PIECE, max(declared - produced + 1, 1)))
+            raw = inflater.unconsumed_tail
+            produced += len(out)
+            if produced > declared:
+                raise too_big
+            if out:
                 yield out
-                produced += len(out)
-                out = inflater.decompress(inflater.unconsumed_tail, max(declared - produced + 1, 1))
-        produced += len(out)
-        if produced > declared:
-            raise InputError(STRUCTURE_MSG.format(
-                what=f"{info.filename} 解压后比声明的 {human_size(declared)} 更大，疑似压缩炸弹"), file=name)
-        if out:
-            yield out
-        if inflater is not None and inflater.eof:
+            if inflater.eof:
+                break
+        if inflater.eof:
             break
     if inflater is not None:
         tail = inflater.flush()
         produced += len(tail)
+        if produced > declared:
+            raise too_big
         if tail:
-            if produced > declared:
-                raise InputError(STRUCTURE_MSG.format(
-                    what=f"{info.filename} 解压后比声明的 {human_size(declared)} 更大，疑似压缩炸弹"), file=name)
             yield tail
     if produced != declared:
         raise zipfile.BadZipFile("size mismatch")
@@ -386,11 +425,12 @@ def _check_prolog(head: bytes, part: str, name: str, sheet: bool) -> None:
 
 # ----------------------------------------------------------------------------- scanning
 
-def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, sheet: bool) -> SheetExtent:
-    """Inflate one XML part completely (size check), check its prolog and, for a worksheet,
-    measure the cells it holds."""
-    ext = SheetExtent(info.filename)
-    scanner = _FastScan(ext) if sheet else None
+def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, sheet: bool,
+               precise: bool = False) -> SheetExtent:
+    """Check one XML part's prolog and, for a worksheet, inflate it completely (size check) and
+    measure the cells it holds (``precise``: parse every reference, no coarse bounds)."""
+    ext = SheetExtent(info.filename, fast=sheet)
+    scanner = _FastScan(ext, precise=precise) if sheet else None
     head = b""
     checked = False
     carry = b""
@@ -404,18 +444,21 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, sheet: 
                     _check_prolog(head, info.filename, name, sheet)
                     checked = True
             if scanner is None:
+                if checked:
+                    break       # calamine's zip reader itself stops at the declared size
                 continue
             pending.append(piece)
             pending_len += len(piece)
             if pending_len >= _BLOCK:
                 buf = carry + b"".join(pending)
                 pending, pending_len = [], 0
-                scanner.block(buf, final=False)
-                carry = buf[-_OVERLAP:]
+                scanner.block(buf, start=len(carry) - _OVERLAP if carry else 0, final=False)
+                carry = buf[-(_OVERLAP + _LOOKBACK):]
         if not checked:
             _check_prolog(head, info.filename, name, sheet)
         if scanner is not None:
-            scanner.block(carry + b"".join(pending), final=True)
+            scanner.block(carry + b"".join(pending), start=len(carry) - _OVERLAP if carry else 0,
+                          final=True)
     except _Unusual:
         ext = _exact_scan(zf, info, name)
     except _BadRef as exc:
@@ -428,15 +471,11 @@ _WS = np.zeros(256, dtype=bool)
 _WS[[0x20, 0x09, 0x0A, 0x0D]] = True
 _TAG_END = _WS.copy()
 _TAG_END[[ord(">"), ord("/")]] = True
-_IS_UPPER = np.zeros(256, dtype=bool)
-_IS_UPPER[65:91] = True
-_IS_LOWER = np.zeros(256, dtype=bool)
-_IS_LOWER[97:123] = True
-_IS_LETTER = _IS_UPPER | _IS_LOWER
+_IS_LETTER = np.zeros(256, dtype=bool)
+_IS_LETTER[65:91] = True
+_IS_LETTER[97:123] = True
 _IS_DIGIT = np.zeros(256, dtype=bool)
 _IS_DIGIT[48:58] = True
-_IS_QUOTE = np.zeros(256, dtype=bool)
-_IS_QUOTE[[0x22, 0x27]] = True
 _LETTER_VALUE = np.zeros(256, dtype=np.int64)
 _LETTER_VALUE[65:91] = np.arange(1, 27)
 _LETTER_VALUE[97:123] = np.arange(1, 27)
@@ -449,99 +488,167 @@ class _FastScan:
     ``block`` is called with overlapping buffers: each position is looked at in exactly one call
     (everything before ``len(buf) - _OVERLAP``, or all of the final buffer)."""
 
-    def __init__(self, ext: SheetExtent) -> None:
+    def __init__(self, ext: SheetExtent, *, precise: bool = False) -> None:
         self.ext = ext
+        self.precise = precise
         self.cell_tags = 0
         self.cell_refs = 0
-        self.row_tags = 0
-        self.row_refs = 0
+        # upper bounds from blocks read coarsely (0-based; -1: none)
+        self.coarse_row = -1
+        self.coarse_col = -1
+        self.coarse_cells = 0
 
-    def block(self, buf: bytes, *, final: bool) -> None:
+    def block(self, buf: bytes, *, start: int, final: bool) -> None:
+        """Scan positions ``start`` … ``len(buf) - _OVERLAP`` (all of it when ``final``); the
+        bytes before ``start`` are only looked back at."""
         n = len(buf)
         limit = n if final else n - _OVERLAP
-        if limit > 0:
-            self._block(buf, n, limit)
-        if final and (self.cell_tags > self.cell_refs or self.row_tags > self.row_refs):
-            raise _Unusual  # cells or rows without r=: positions follow from their order
+        if limit > start:
+            self._block(buf, n, start, limit)
+        if final:
+            if self.cell_tags > self.cell_refs:
+                raise _Unusual  # cells without r=: positions follow from their order
+            if self.coarse_cells:
+                ext = self.ext
+                ext.coarse = True
+                ext.value_cells += self.coarse_cells
+                ext.row_min, ext.col_min = 0, 0
+                ext.row_max = max(ext.row_max, self.coarse_row)
+                ext.col_max = max(ext.col_max, self.coarse_col)
 
-    def _block(self, buf: bytes, n: int, limit: int) -> None:
-        a = np.frombuffer(buf + _PAD, dtype=np.uint8)
-        # --- tags: <c …>, <row …>, <f …>, <v …>
-        lt = np.flatnonzero(a[:limit] == 0x3C)
-        n1, n2 = a[lt + 1], a[lt + 2]
-        is_ctag = (n1 == 0x63) & _TAG_END[n2]
-        self.cell_tags += int(np.count_nonzero(is_ctag))
-        self.row_tags += int(np.count_nonzero((n1 == 0x72) & (n2 == 0x6F) & (a[lt + 3] == 0x77)
-                                              & _TAG_END[a[lt + 4]]))
-        if b":c" in buf or b":row" in buf or b":f" in buf:
-            colon = np.flatnonzero(a[:limit] == 0x3A)
+    def _block(self, buf: bytes, n: int, start: int, limit: int) -> None:
+        # lookahead stays within buf except in the final block, which gets padding
+        a = np.frombuffer(buf if limit + 40 <= n else buf + _PAD, dtype=np.uint8)
+        w = a[start:limit]
+        # --- cell tags "<c " (cells written without r= would follow the previous cell)
+        cidx = np.flatnonzero(w == 0x63) + start
+        cidx = cidx[cidx >= 1]
+        cpos = cidx[a[cidx - 1] == 0x3C] - 1
+        after = a[cpos + 2]
+        self.cell_tags += int(np.count_nonzero(after == 0x20))
+        if np.any(_TAG_END[after] & (after != 0x20)):
+            raise _Unusual                           # <c>, <c/>, <c⏎ …
+        colon = np.flatnonzero(w == 0x3A) + start
+        if len(colon):
             c1, c2 = a[colon + 1], a[colon + 2]
-            if np.any(((c1 == 0x63) | (c1 == 0x66)) & _TAG_END[c2]) or np.any(
+            if np.any(((c1 == 0x63) | (c1 == 0x66) | (c1 == 0x76)) & _TAG_END[c2]) or np.any(
                     (c1 == 0x72) & (c2 == 0x6F) & (a[colon + 3] == 0x77) & _TAG_END[a[colon + 4]]):
-                raise _Unusual  # namespace-prefixed sheet XML
-        # --- attributes r="…"
-        eq = np.flatnonzero(a[:limit] == 0x3D)
-        eq = eq[eq >= 2]
-        if not len(eq):
-            return
-        if np.any(_WS[a[eq + 1]]) or np.any(_WS[a[eq - 1]]):
-            raise _Unusual  # blanks around '=' somewhere
-        p = eq[(a[eq - 1] == 0x72) & _WS[a[eq - 2]]] + 2     # first byte of each r= value
+                raise _Unusual                       # namespace-prefixed sheet XML
+        # --- r="…" attributes
+        rpos = np.flatnonzero(w == 0x72) + start
+        rpos = rpos[rpos >= 1]
+        nxt = a[rpos + 1]
+        attr = _WS[a[rpos - 1]]
+        if np.any(attr & _WS[nxt]):
+            # "r =": an attribute written with blanks around '='?
+            for i in rpos[attr & _WS[nxt]][:10_000]:
+                if buf[i + 1:i + 40].lstrip(b" \t\r\n")[:1] == b"=":
+                    raise _Unusual
+        p = rpos[attr & (nxt == 0x3D)] + 3           # first byte of each r= value
         if not len(p):
             return
-        if not np.all(_IS_QUOTE[a[p - 1]]):
-            raise _Unusual
-        g = a[p[:, None] + np.arange(12)]
-        letters = np.cumprod(_IS_LETTER[g], axis=1).sum(axis=1)
-        dg = np.take_along_axis(g, np.minimum(letters[:, None] + np.arange(9), 11), axis=1)
-        digits = np.cumprod(_IS_DIGIT[dg], axis=1).sum(axis=1)
-        term = g[np.arange(len(p)), np.minimum(letters + digits, 11)]
+        if not np.all(a[p - 1] == 0x22):
+            raise _Unusual                           # r= "…" or r='…'
+        # --- parse the references: 1-3 letters, 1-7 digits, closing quote
+        g0 = a[p]
+        l0 = _IS_LETTER[g0]
+        l1 = l0 & _IS_LETTER[a[p + 1]]
+        l2 = l1 & _IS_LETTER[a[p + 2]]
+        fidx = np.flatnonzero(w == 0x66) + start
+        fidx = fidx[fidx >= 1]
+        has_formula = bool(np.any(a[fidx - 1] == 0x3C))      # "<f": a formula somewhere
+        if not self.precise and not has_formula and not l2.any() and self._coarse(a, p, g0, l0, l1):
+            return
+        bad = l2 & _IS_LETTER[a[p + 3]]
+        letters = l0.astype(np.int64) + l1 + l2
+        col = np.where(l0, _LETTER_VALUE[a[p]], 0)
+        col = np.where(l1, col * 26 + _LETTER_VALUE[a[p + 1]], col)
+        col = np.where(l2, col * 26 + _LETTER_VALUE[a[p + 2]], col)
+        first_digit = p + letters
         row = np.zeros(len(p), dtype=np.int64)
-        for k in range(7):
-            take = digits > k
-            row[take] = row[take] * 10 + (dg[take, k].astype(np.int64) - 48)
-        col = np.zeros(len(p), dtype=np.int64)
-        for k in range(3):
-            take = letters > k
-            col[take] = col[take] * 26 + _LETTER_VALUE[g[take, k]]
-        bad = ~(_IS_QUOTE[term] & (digits >= 1) & (digits <= 7) & (letters <= 3)) \
-            | (row > EXCEL_MAX_ROWS) | (row < 1) | (col > EXCEL_MAX_COLS)
-        if np.any(bad):
+        inside = np.ones(len(p), dtype=bool)
+        digits = np.zeros(len(p), dtype=np.int64)
+        for k in range(8):
+            ch = a[first_digit + k]
+            is_digit = inside & (ch >= 0x30) & (ch <= 0x39)
+            if k == 7:
+                bad |= is_digit                      # 8 digits: beyond Excel
+                bad |= inside & ~is_digit & (ch != 0x22)
+                break
+            bad |= inside & ~is_digit & (ch != 0x22)
+            row = np.where(is_digit, row * 10 + (ch.astype(np.int64) - 0x30), row)
+            digits += is_digit
+            inside = is_digit
+            if not inside.any():
+                break
+        bad |= (digits < 1) | (row > EXCEL_MAX_ROWS) | (col > EXCEL_MAX_COLS)
+        if bad.any():
             at = int(p[int(np.argmax(bad))])
             raise _BadRef(re.split(rb"[\"'\s>]", buf[at:at + 24])[0].decode("latin-1", "replace"))
-        is_cell = letters > 0
-        self.row_refs += int(np.count_nonzero(~is_cell))
-        self.cell_refs += int(np.count_nonzero(is_cell))
-        cp = p[is_cell]
-        if not len(cp):
+        n_cells = int(np.count_nonzero(l0))
+        self.cell_refs += n_cells
+        if not n_cells:
             return
-        crow, ccol = row[is_cell] - 1, col[is_cell] - 1
-        # a cell whose tag closes itself (<c r="A1" s="3"/>) holds no value
-        gt = np.flatnonzero(a[:n] == 0x3E)
-        k = np.searchsorted(gt, cp)
-        has_gt = k < len(gt)
-        empty = np.zeros(len(cp), dtype=bool)
-        empty[has_gt] = a[gt[k[has_gt]] - 1] == 0x2F
-        self.ext.add(crow[~empty], ccol[~empty])
-        # formulas without a cached value (<f>…</f> and no <v>, or an empty <v></v>)
-        if b"<f" in buf:
-            is_f = (n1 == 0x66) & _TAG_END[n2]
-            if np.any(is_f):
-                fpos = lt[is_f]
-                ctag = lt[is_ctag]
-                vpos = lt[(n1 == 0x76) & _TAG_END[n2]]
-                owner = np.searchsorted(cp, fpos) - 1
-                nxt_c = np.searchsorted(ctag, fpos)
-                bound = np.full(len(fpos), n, dtype=np.int64)
-                found = nxt_c < len(ctag)
-                bound[found] = ctag[nxt_c[found]]
-                vi = np.searchsorted(vpos, fpos)
-                vat = np.full(len(fpos), n, dtype=np.int64)
-                found = vi < len(vpos)
-                vat[found] = vpos[vi[found]]
-                has_v = (vat < bound) & (a[vat + 2] == 0x3E) & (a[vat + 3] != 0x3C)
-                for o in owner[(~has_v) & (owner >= 0)]:
-                    self.ext.formula_refs.append((int(crow[o]), int(ccol[o])))
+        cp = p[l0]
+        crow, ccol = row[l0] - 1, col[l0] - 1
+        # every cell counts here (also <c r="A1" s="3"/>, which holds no value): when that
+        # rectangle is too large, check_zip re-measures with the exact scan
+        self.ext.add(crow, ccol)
+        if has_formula:
+            self._formulas(a, buf, n, start, limit, cp, crow, ccol)
+
+    def _coarse(self, a: np.ndarray, p: np.ndarray, g0: np.ndarray, l0: np.ndarray, l1: np.ndarray) -> bool:
+        """Bounds without parsing every number: the longest row number (and its largest first
+        digit) bounds the rows, the largest (first) letter the columns.  Most sheets stay far
+        inside the limits this way; check_zip re-reads exactly the rare one that does not.
+        False: this block needs the exact parse (7-digit rows)."""
+        first_digit = p + l0 + l1
+        inside = _IS_DIGIT[a[first_digit]]
+        digits = 1
+        for k in range(1, 8):
+            more = inside & _IS_DIGIT[a[first_digit + k]]
+            if not more.any():
+                break
+            inside = more
+            digits = k + 1
+        if digits >= 7 or not inside.any():
+            return False
+        lead = int(a[first_digit[inside]].max()) - 0x30
+        row_bound = (lead + 1) * 10 ** (digits - 1) - 2          # 0-based
+        n_cells = int(np.count_nonzero(l0))
+        self.cell_refs += n_cells
+        if not n_cells:
+            return True
+        if l1.any():
+            col_bound = (int(_LETTER_VALUE[g0[l1]].max()) + 1) * 26 - 1
+        else:
+            col_bound = int(_LETTER_VALUE[g0[l0]].max()) - 1
+        self.coarse_row = max(self.coarse_row, row_bound)
+        self.coarse_col = max(self.coarse_col, col_bound)
+        self.coarse_cells += n_cells
+        return True
+
+    def _formulas(self, a, buf, n, start, limit, cp, crow, ccol) -> None:
+        lt = np.flatnonzero(a[start:limit] == 0x3C) + start
+        n1, n2 = a[lt + 1], a[lt + 2]
+        is_f = (n1 == 0x66) & _TAG_END[n2]
+        if not np.any(is_f):
+            return
+        fpos = lt[is_f]
+        ctag = lt[(n1 == 0x63) & _TAG_END[n2]]
+        vpos = lt[(n1 == 0x76) & _TAG_END[n2]]
+        owner = np.searchsorted(cp, fpos) - 1
+        nxt_c = np.searchsorted(ctag, fpos)
+        bound = np.full(len(fpos), n, dtype=np.int64)
+        found = nxt_c < len(ctag)
+        bound[found] = ctag[nxt_c[found]]
+        vi = np.searchsorted(vpos, fpos)
+        vat = np.full(len(fpos), n, dtype=np.int64)
+        found = vi < len(vpos)
+        vat[found] = vpos[vi[found]]
+        has_v = (vat < bound) & (a[vat + 2] == 0x3E) & (a[vat + 3] != 0x3C)
+        for o in owner[(~has_v) & (owner >= 0)]:
+            self.ext.formula_refs.append((int(crow[o]), int(ccol[o])))
 
 
 class _BadRef(Exception):
@@ -551,7 +658,7 @@ class _BadRef(Exception):
 
 
 _TOKEN = re.compile(
-    rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c|f|v|is)(?=[\s/>])((?:[^>\"']|\"[^\"]*\"|'[^']*')*)(/?)>")
+    rb"<(/?)(?:[A-Za-z_][\w.\-]*:)?(row|c|f|v|is)(?=[\s/>])((?:[^>\"'/]|/(?!>)|\"[^\"]*\"|'[^']*')*)(/?)>")
 _R_ATTR = re.compile(rb"""(?:^|\s)r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF = re.compile(rb"([A-Za-z]{0,3})([0-9]{1,7})")
 
@@ -612,7 +719,7 @@ def _exact_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> SheetE
                         cell_has_value = False
                         cell_has_formula = False
                 elif tag == b"c" and closing:
-                    if in_cell is not None:
+                    if in_cell is not None and (cell_has_value or cell_has_formula):
                         ext.add_one(*in_cell)
                         if cell_has_formula and not cell_has_value:
                             ext.formula_refs.append(in_cell)

@@ -33,7 +33,8 @@ from jiaoyu_fupin.io.header import (
     missing_required,
 )
 from jiaoyu_fupin.io.readers import FoundFile, NotSpreadsheetError, RawSheet, expand_paths, read_raw
-from jiaoyu_fupin.model import ROW, SOURCES, RowIssue, Table
+from jiaoyu_fupin.io.synonyms import FIELD_LABELS, norm_header
+from jiaoyu_fupin.model import ROW, SOURCE_LABELS, SOURCES, RowIssue, Table
 
 #: A row whose first non-empty cell starts like this is a total / signature / notes line.
 TOTAL_PREFIXES = ("合计", "总计", "小计", "共计", "累计")
@@ -50,6 +51,13 @@ REASON_NUMBERING = "列序号行"
 REASON_PAGE = "页码行"
 REASON_NO_KEY = "缺少姓名和证件号"
 REASON_NO_SCHOOL = "缺少学校名称"
+REASON_FORMULA_ID = ("证件号单元格是公式，文件中没有保存计算结果（请在 Excel 中打开该文件、保存后再用，"
+                     "或把公式列“复制—选择性粘贴为数值”）")
+
+#: Sources whose input must hold at least one usable record (an officer never means to give an
+#: empty registry, ledger or roster; an empty 送教上门 or 外地就读 list, or a payout file the tool
+#: wrote for a semester without payments, can be real).
+REQUIRE_DATA = frozenset({"registry", "national", "provincial", "roster", "schools"})
 
 NO_HEADER = "没有找到可识别的表头（前 12 行中没有姓名、身份证号等列名）"
 
@@ -114,7 +122,27 @@ def load_tables(paths: list[Path | str] | Path | str, source: str | None = None,
                 result.tables.append(item)
         if on_progress is not None:
             on_progress("读取文件", k + 1, len(files))
+    if source in REQUIRE_DATA and result.tables:
+        names = list(dict.fromkeys(t.file for t in result.tables))
+        files = "、".join(names[:3]) + (f" 等 {len(names)} 个文件" if len(names) > 3 else "")
+        if not any(len(t.df) for t in result.tables):
+            raise InputError(_no_records_message(result.tables, source), file=files)
+        if source == "registry" and not any(
+                "id_number" in t.df.columns and t.df["id_number"].astype(bool).any() for t in result.tables):
+            raise InputError(f"{SOURCE_LABELS['registry']}中所有人员的证件号都是空的，无法比对；"
+                             "请检查导出时是否选了证件号码列", file=files)
     return result
+
+
+def _no_records_message(tables: list[Table], source: str) -> str:
+    label = SOURCE_LABELS.get(source, source)
+    read = sum(t.rows_read for t in tables)
+    if read == 0:
+        return f"只有表头，没有数据行（作为{label}读取）；请检查是否导出了空表"
+    issues = [i for t in tables for i in t.rejected] or [i for t in tables for i in t.skipped]
+    first = issues[0]
+    return (f"表头下的 {read} 行中没有一行可用（作为{label}读取），"
+            f"例如工作表“{first.sheet or '（无名）'}”第 {first.row} 行：{first.reason}")
 
 
 def _load_found(f: FoundFile, source: str | None, overrides: ColumnOverrides) -> list[Table | SheetSkip]:
@@ -208,14 +236,59 @@ def sheet_to_table(raw: RawSheet, source: str | None, overrides: ColumnOverrides
             again = find_header(raw, overrides.for_source(kind))
             if again is not None:
                 header = again
-        return build_table(raw, header, kind)
+        return build_table(raw, _resolve_duplicates(raw, header), kind)
     header = find_header(raw, overrides.for_source(source) or None, REQUIRED.get(source))
     if header is None:
         return SheetSkip(raw.file, raw.sheet, NO_HEADER, raw.path)
     missing = missing_required(source, header.fields)
     if missing:
         return missing_columns_message(source, missing, [c for c in header.cells if c])
-    return build_table(raw, header, source)
+    return build_table(raw, _resolve_duplicates(raw, header), source)
+
+
+def _col_letter(j: int) -> str:
+    s = ""
+    j += 1
+    while j:
+        j, rem = divmod(j - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def _resolve_duplicates(raw: RawSheet, header: HeaderMatch) -> HeaderMatch:
+    """Two header cells with the same text where one is mapped to a field (``身份证号`` twice).
+
+    A header cell merged over two columns, or a column repeated with the same content, is harmless:
+    the column holding data (the first when both agree) is used.  Two such columns with different
+    data leave no way to know which one is meant: InputError naming both columns."""
+    start = header.row + 1
+    used = set(header.fields.values())
+    for fld, j in sorted(header.fields.items(), key=lambda kv: kv[1]):
+        text = header.cells[j] if j < len(header.cells) else ""
+        if not text:
+            continue
+        key = norm_header(text)[0]
+        twins = [k for k, c in enumerate(header.cells)
+                 if k != j and k not in used and c and norm_header(c)[0] == key]
+        if not twins:
+            continue
+        group = sorted([j, *twins])
+        filled = [k for k in group if any(raw.columns[k][start:])]
+        if len(filled) <= 1:
+            if filled and filled[0] != j:
+                header.fields[fld] = filled[0]
+                used.discard(j)
+                used.add(filled[0])
+            continue
+        first = raw.columns[filled[0]][start:]
+        if all(raw.columns[k][start:] == first for k in filled[1:]):
+            continue
+        letters = "、".join(_col_letter(k) for k in filled)
+        raise InputError(
+            f"表头中有 {len(filled)} 列都叫“{text}”（第 {letters} 列），内容却不同，无法确定哪一列是"
+            f"{FIELD_LABELS.get(fld, fld)}；请删除或改名多余的列，或在 columns.toml 中指定列名",
+            file=raw.file, sheet=raw.sheet or None, row=raw.row_no(header.row))
+    return header
 
 
 # ----------------------------------------------------------------------------- rows
@@ -284,6 +357,8 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
         rejected_mask = ~skipped_mask & ~has_key
     else:
         rejected_mask = np.zeros(n, dtype=bool)
+    formula_id = _formula_id_rows(raw, header, start, n, ne_by_col) & ~skipped_mask
+    rejected_mask |= formula_id
     keep = np.flatnonzero(~skipped_mask & ~rejected_mask)
 
     if raw.row_numbers is not None:
@@ -308,7 +383,7 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
 
     no_key_reason = REASON_NO_SCHOOL if source == "schools" else REASON_NO_KEY
     skipped = issues(skipped_mask, lambda i: reason[i])
-    rejected = issues(rejected_mask, lambda i: no_key_reason)
+    rejected = issues(rejected_mask, lambda i: REASON_FORMULA_ID if formula_id[i] else no_key_reason)
     assert len(df) + len(skipped) + len(rejected) == n
 
     return Table(
@@ -324,6 +399,24 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
         unmapped=list(header.unmapped),
         title=header.title,
     )
+
+
+def _formula_id_rows(raw: RawSheet, header: HeaderMatch, start: int, n: int,
+                     ne_by_col: list[np.ndarray]) -> np.ndarray:
+    """Data rows whose ID cell is a formula the file holds no result for (it reads as empty) and
+    that carry no 学籍号 to identify the person instead."""
+    out = np.zeros(n, dtype=bool)
+    j = header.fields.get("id_number")
+    if j is None or not raw.formula_cells:
+        return out
+    for r, c in raw.formula_cells:
+        if c == j and start <= r < start + n:
+            out[r - start] = True
+    out &= ~ne_by_col[j]
+    xj = header.fields.get("xueji_no")
+    if xj is not None:
+        out &= ~ne_by_col[xj]
+    return out
 
 
 def _unset(reason: np.ndarray) -> np.ndarray:

@@ -24,7 +24,9 @@ import datetime as _dt
 import html
 import io
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -33,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from jiaoyu_fupin.errors import InputError
+from jiaoyu_fupin.io import guard
 from jiaoyu_fupin.io.cells import cell_text, column_text, str_column_text
 
 SPREADSHEET_EXTS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt", ".htm", ".html",
@@ -52,6 +55,17 @@ _MAGIC = (
 )
 ENCRYPTED_MSG = "文件已加密（设置了打开密码），请在 Excel 中取消密码后另存再试"
 CORRUPT_MSG = "文件已损坏或不完整（可能下载、复制或导出时中断），请重新导出或重新复制后再试"
+XLSB_MSG = "不支持 Excel 二进制工作簿（.xlsb），请在 Excel 中“另存为” .xlsx 后再试"
+
+#: A text file (CSV, HTML, XML) larger than this is refused before it is read into memory.
+MAX_TEXT_FILE_BYTES = 1_000_000_000
+#: Widest table accepted from a text file (Excel's column limit).
+MAX_COLUMNS = guard.EXCEL_MAX_COLS
+#: Most cells (rows × columns) one sheet of any format may expand to.
+MAX_SHEET_CELLS = guard.MAX_SHEET_CELLS
+
+# the csv module refuses fields over 128 KiB by default; a long cell is cut later (cells.py)
+csv.field_size_limit(max(csv.field_size_limit(), MAX_TEXT_FILE_BYTES))
 
 
 class NotSpreadsheetError(InputError):
@@ -76,6 +90,8 @@ class RawSheet:
     row_numbers: list[int] | None = None   # officer row of each record when not i + 1
     skip_reason: str | None = None         # set when the sheet holds nothing usable
     fmt: str = ""                          # xlsx / xls / html / xml / csv
+    #: (row, column) indices of formula cells the file saved without a result (they read as "")
+    formula_cells: frozenset[tuple[int, int]] = frozenset()
 
     @classmethod
     def from_rows(cls, file: str, sheet: str, rows: list[list[str]], **kw) -> RawSheet:
@@ -148,11 +164,14 @@ def read_raw(path: Path | str, display: str | None = None) -> list[RawSheet]:
         raise InputError("找不到这个文件，请检查路径是否写对", file=name)
     if p.is_dir():
         raise InputError("这是一个文件夹，不是表格文件", file=name)
-    size = p.stat().st_size
+    try:
+        size = p.stat().st_size
+        with open(p, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise InputError(f"无法打开文件（{_os_reason(exc)}）", file=name) from None
     if size == 0:
         raise InputError("文件是空的（0 字节），请重新导出", file=name)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         sheets = _read_zip(p, name)
     elif head.startswith(_OLE):
@@ -170,19 +189,48 @@ def read_raw(path: Path | str, display: str | None = None) -> list[RawSheet]:
     return sheets
 
 
+def _os_reason(exc: OSError) -> str:
+    import errno
+
+    if isinstance(exc, PermissionError):
+        return "没有读取权限，或文件正被其他程序占用"
+    if exc.errno == errno.ENOENT:
+        return "文件不存在"
+    if exc.errno == errno.EISDIR:
+        return "这是一个文件夹"
+    return "读取出错"
+
+
 # ----------------------------------------------------------------------------- Excel
 
+#: zipfile / zlib / struct failures of a damaged zip (besides zipfile.BadZipFile)
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, KeyError,
+               IndexError, OverflowError, NotImplementedError, RuntimeError, UnicodeError, zlib.error,
+               struct.error)
+
+
 def _read_zip(p: Path, name: str) -> list[RawSheet]:
+    """A zip: .xlsx/.xlsm/.ods (checked by ``guard`` before calamine sees it), or a refusal."""
     try:
         with zipfile.ZipFile(p) as zf:
             names = set(zf.namelist())
-            mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+            if "xl/workbook.bin" in names:
+                raise InputError(XLSB_MSG, file=name)
+            is_xlsx = "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names)
+            mimetype = b""
+            if "mimetype" in names and zf.getinfo("mimetype").file_size < 1000:
+                mimetype = zf.read("mimetype")[:100]
+            is_ods = not is_xlsx and b"opendocument.spreadsheet" in mimetype
+            check = guard.check_zip(zf, name, scan_sheets=is_xlsx) if (is_xlsx or is_ods) else None
+    except InputError:
+        raise
+    except _ZIP_ERRORS:
         raise InputError(CORRUPT_MSG, file=name) from None
-    if "xl/workbook.xml" in names or "xl/workbook.bin" in names or any(n.startswith("xl/") for n in names):
-        return _read_calamine(p, name, "xlsx")
-    if b"opendocument.spreadsheet" in mimetype:
-        return _read_calamine(p, name, "ods")
+    if check is not None:
+        formulas = {sheet: frozenset(check.sheets[part].formula_refs)
+                    for sheet, part in check.sheet_parts.items()
+                    if part in check.sheets and check.sheets[part].formula_refs}
+        return _read_calamine(p, name, "xlsx" if is_xlsx else "ods", formulas)
     if any(n.startswith("word/") for n in names):
         raise NotSpreadsheetError("不是表格文件（这是 Word 文档），请提供 Excel 或 CSV 文件", file=name)
     if any(n.startswith("ppt/") for n in names):
@@ -194,6 +242,17 @@ def _read_ole(p: Path, name: str) -> list[RawSheet]:
     data = p.read_bytes()
     if "EncryptedPackage".encode("utf-16-le") in data or "EncryptionInfo".encode("utf-16-le") in data:
         raise InputError(ENCRYPTED_MSG, file=name)
+    # calamine trusts the compound-file structure: a damaged one (a few bytes inserted or lost)
+    # can make it allocate gigabytes and abort the process.  xlrd's pure-Python reader of the
+    # structure checks it first (the cells are still read by calamine).
+    try:
+        from xlrd import compdoc
+
+        compdoc.CompDoc(data, logfile=io.StringIO())
+    except Exception:  # noqa: BLE001 - CompDocError, struct.error, IndexError …
+        if "WordDocument".encode("utf-16-le") in data:
+            raise NotSpreadsheetError("不是表格文件（这是 Word 文档），请提供 Excel 或 CSV 文件", file=name) from None
+        raise InputError(CORRUPT_MSG, file=name) from None
     try:
         return _read_calamine(p, name, "xls")
     except InputError as exc:
@@ -211,34 +270,62 @@ def _read_ole(p: Path, name: str) -> list[RawSheet]:
     raise first
 
 
-def _calamine_error(exc: Exception, name: str) -> InputError:
+def _calamine_error(exc: BaseException, name: str) -> InputError:
     import python_calamine as pc
 
     text = str(exc).lower()
     if isinstance(exc, pc.PasswordError) or "password" in text or "encrypt" in text:
         return InputError(ENCRYPTED_MSG, file=name)
+    if isinstance(exc, MemoryError):
+        return InputError("文件内容过多，内存不足，无法读取；请按学校或乡镇拆分后再试", file=name)
+    if "cell limit" in text:
+        return InputError(f"工作表的数据范围过大，超过本工具的上限 {MAX_SHEET_CELLS:,} 个单元格；"
+                          "请删除多余的行列或拆分文件后再试", file=name)
     return InputError(CORRUPT_MSG, file=name)
 
 
-_CALAMINE_EXTS = {"xlsx": (".xlsx", ".xlsm", ".xlsb"), "xls": (".xls", ".xla"), "ods": (".ods",)}
+def _library_failure(exc: BaseException) -> bool:
+    """True for an exception raised by a reading library on a bad file (a Rust panic arrives
+    as ``pyo3_runtime.PanicException``, a BaseException); False for Ctrl-C and friends."""
+    return not isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit))
 
 
-def _read_calamine(p: Path, name: str, fmt: str) -> list[RawSheet]:
+_CALAMINE_EXTS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls", ".xla"), "ods": (".ods",)}
+
+
+def _read_calamine(p: Path, name: str, fmt: str,
+                   formulas: dict[str, frozenset[tuple[int, int]]] | None = None) -> list[RawSheet]:
     import python_calamine as pc
 
+    if fmt == "xlsx" and p.suffix.lower() in (".xlsx", ".xlsm"):
+        # fastexcel, same text (xlsx_fast.py); None: anything unusual, read the exact way below
+        from jiaoyu_fupin.io.xlsx_fast import read_xlsx_fast
+
+        fast = read_xlsx_fast(p, name)
+        if fast is not None:
+            for sheet in fast:
+                if formulas and sheet.sheet in formulas:
+                    sheet.formula_cells = formulas[sheet.sheet]
+            return fast
     wb = None
     if p.suffix.lower() in _CALAMINE_EXTS[fmt]:
         try:
             wb = pc.CalamineWorkbook.from_path(str(p))  # fastest; dispatches on the extension
             metas = list(wb.sheets_metadata)
-        except Exception:  # noqa: BLE001 - retry below, sniffing the bytes
+        except BaseException as exc:
+            if not _library_failure(exc):
+                raise
+            if "cell limit" in str(exc).lower():
+                raise _calamine_error(exc, name) from None
             wb = None
     if wb is None:  # misnamed file (or from_path failed): let calamine sniff the bytes
         try:
             with open(p, "rb") as fh:
                 wb = pc.CalamineWorkbook.from_filelike(fh)
             metas = list(wb.sheets_metadata)
-        except Exception as exc:  # noqa: BLE001 - calamine raises its own family plus ValueError/OSError
+        except BaseException as exc:
+            if not _library_failure(exc):
+                raise
             raise _calamine_error(exc, name) from None
     out: list[RawSheet] = []
     for meta in metas:
@@ -249,11 +336,22 @@ def _read_calamine(p: Path, name: str, fmt: str) -> list[RawSheet]:
             continue
         try:
             sh = wb.get_sheet_by_name(sheet_name)
+            if sh.height * sh.width > MAX_SHEET_CELLS:
+                raise InputError(f"工作表的数据范围过大（约 {sh.height} 行 × {sh.width} 列），"
+                                 f"超过本工具的上限 {MAX_SHEET_CELLS:,} 个单元格；请删除多余的行列或拆分文件后再试",
+                                 file=name, sheet=sheet_name)
             rows = sh.to_python(skip_empty_area=False)
             merges = sh.merged_cell_ranges or []
-        except Exception as exc:  # noqa: BLE001
+        except InputError:
+            raise
+        except BaseException as exc:
+            if not _library_failure(exc):
+                raise
             raise _calamine_error(exc, name) from None
-        out.append(_sheet_from_values(name, sheet_name, rows, fmt, merges))
+        sheet = _sheet_from_values(name, sheet_name, rows, fmt, merges)
+        if formulas and sheet_name in formulas:
+            sheet.formula_cells = formulas[sheet_name]
+        out.append(sheet)
     with contextlib.suppress(Exception):  # closing is best effort
         wb.close()
     return out
@@ -362,6 +460,11 @@ _XML_ENCODING = re.compile(rb"""<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9_\-]+)"
 _GB = ("gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "hz-gb-2312")
 
 
+#: encodings accepted from charset detection (after UTF-8 and GB18030 failed)
+_DETECTABLE = frozenset({"big5", "big5hkscs", "cp950", "utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                         "utf-32-le", "utf-32-be"})
+
+
 def _norm_encoding(enc: str) -> str:
     e = enc.lower().replace("_", "-")
     if e in _GB or e.startswith("gb"):
@@ -403,6 +506,10 @@ def decode_text(data: bytes, name: str, declared: str | None = None) -> tuple[st
         enc = _norm_encoding(best.encoding) if best is not None else None
     except Exception:  # noqa: BLE001 - detection is best effort
         enc = None
+    # only encodings a Chinese export can really be in: anything else (cp1252, koi8…) would
+    # "decode" random bytes into nonsense that then reads as a table
+    if enc not in _DETECTABLE:
+        enc = None
     if enc and enc not in tried:
         try:
             return data.decode(enc), enc
@@ -421,6 +528,9 @@ def _decode(data: bytes, enc: str, name: str) -> str:
 
 
 def _read_text(p: Path, name: str) -> list[RawSheet]:
+    if p.stat().st_size > MAX_TEXT_FILE_BYTES:
+        raise InputError(f"文件过大（{guard.human_size(p.stat().st_size)}），超过本工具一次可读取的上限 "
+                         f"{guard.human_size(MAX_TEXT_FILE_BYTES)}；请按学校或乡镇拆分后再试", file=name)
     data = p.read_bytes()
     probe = data[:4096]
     if not probe.startswith((b"\xff\xfe", b"\xfe\xff")) and b"\x00" in probe:
@@ -458,6 +568,17 @@ def detect_delimiter(text: str) -> str | None:
     return best
 
 
+def _check_size(name: str, sheet: str, n_rows: int, width: int, row_no: int | None = None) -> None:
+    """Refuse a table wider than Excel allows or larger than MAX_SHEET_CELLS (rows × columns)."""
+    if width > MAX_COLUMNS:
+        where = f"（第 {row_no} 行）" if row_no is not None else ""
+        raise InputError(f"有一行多达 {width} 列{where}，超过 Excel 的上限 {MAX_COLUMNS} 列："
+                         "多半不是正常导出的表格，或分隔符、引号有误", file=name, sheet=sheet or None)
+    if n_rows * width > MAX_SHEET_CELLS:
+        raise InputError(f"表格过大（{n_rows} 行 × {width} 列），超过本工具的上限 {MAX_SHEET_CELLS:,} 个单元格；"
+                         "请按学校或乡镇拆分后再试", file=name, sheet=sheet or None)
+
+
 def _read_csv(text: str, name: str) -> RawSheet:
     text = text.removeprefix("\ufeff")
     delim = detect_delimiter(text)
@@ -471,6 +592,7 @@ def _read_csv(text: str, name: str) -> RawSheet:
     starts: list[int] = []
     prev = 0
     multiline = False
+    cells = 0
     try:
         for rec in reader:
             rows.append(rec)
@@ -478,9 +600,13 @@ def _read_csv(text: str, name: str) -> RawSheet:
             if reader.line_num != prev + 1:
                 multiline = True
             prev = reader.line_num
-    except csv.Error as exc:
-        raise InputError(f"第 {reader.line_num} 行无法按 CSV 读取（{exc}），多半是引号不配对", file=name) from None
+            cells += len(rec)
+            if len(rec) > MAX_COLUMNS or cells > MAX_SHEET_CELLS:
+                _check_size(name, "", len(rows), max(len(rec), cells // len(rows) + 1), starts[-1])
+    except csv.Error:
+        raise InputError(f"第 {reader.line_num} 行无法按 CSV 读取，多半是引号不配对或含有异常字符", file=name) from None
     width = max((len(r) for r in rows), default=0)
+    _check_size(name, "", len(rows), width)
     cols = [str_column_text([r[j] if j < len(r) else "" for r in rows]) for j in range(width)]
     sheet = RawSheet(name, "", cols, row_numbers=starts if multiline else None, fmt="csv")
     return _trimmed(sheet)
@@ -492,10 +618,19 @@ _WS = re.compile(r"[ \t\r\n\f\v\u00a0]+")
 _BR = "\x00"
 
 
+class _TableTooBig(Exception):
+    """An HTML table whose row/col spans expand beyond the size caps."""
+
+    def __init__(self, n_rows: int, width: int) -> None:
+        super().__init__(n_rows, width)
+        self.n_rows, self.width = n_rows, width
+
+
 class _Table:
-    __slots__ = ("cell", "in_row", "index", "row", "rows", "span")
+    __slots__ = ("cell", "cells", "in_row", "index", "row", "rows", "span")
 
     def __init__(self, index: int) -> None:
+        self.cells = 0
         self.rows: list[list[str]] = []
         self.row: list[str] | None = None
         self.cell: tuple[list[str], int, int] | None = None  # (text parts, colspan, rowspan)
@@ -513,8 +648,8 @@ _TOKEN = re.compile(
     re.DOTALL,
 )
 _SPAN_ATTR = {
-    "colspan": re.compile(r"colspan\s*=\s*[\"']?\s*(\d+)", re.IGNORECASE),
-    "rowspan": re.compile(r"rowspan\s*=\s*[\"']?\s*(\d+)", re.IGNORECASE),
+    "colspan": re.compile(r"colspan\s*=\s*[\"']?\s*(\d{1,9})", re.IGNORECASE),
+    "rowspan": re.compile(r"rowspan\s*=\s*[\"']?\s*(\d{1,9})", re.IGNORECASE),
 }
 _RAW_TEXT_END = {"script": re.compile(r"</script\s*>", re.IGNORECASE), "style": re.compile(r"</style\s*>", re.IGNORECASE)}
 
@@ -556,6 +691,8 @@ class _HtmlTables:
         row = t.row
         self._fill_spans(t, len(row))
         col = len(row)
+        if col + colspan > MAX_COLUMNS:
+            raise _TableTooBig(len(t.rows) + 1, col + colspan)
         for k in range(colspan):
             row.append(text)
             if rowspan > 1:
@@ -591,6 +728,9 @@ class _HtmlTables:
                 while len(row) < col:
                     row.append("")
                 self._fill_spans(t, col)
+        t.cells += len(row)
+        if len(row) > MAX_COLUMNS or t.cells > MAX_SHEET_CELLS:
+            raise _TableTooBig(len(t.rows) + 1, len(row))
         t.rows.append(row)
         t.row = None
 
@@ -719,6 +859,8 @@ def _apply_spans(parsed: list[list[tuple[str, str]]], rows: list[list[str]]) -> 
             row = t.row
             helper._fill_spans(t, len(row))
             col = len(row)
+            if col + colspan > MAX_COLUMNS:
+                raise _TableTooBig(len(t.rows) + 1, col + colspan)
             for k in range(colspan):
                 row.append(text)
                 if rowspan > 1:
@@ -729,13 +871,19 @@ def _apply_spans(parsed: list[list[tuple[str, str]]], rows: list[list[str]]) -> 
 
 
 def _read_html(text: str, name: str) -> list[RawSheet]:
-    fast = _fast_tables(text)
-    if fast is not None:
-        tables = [(k + 1, rows) for k, rows in enumerate(fast)]
-    else:
-        parser = _HtmlTables()
-        parser.feed(text)
-        tables = [(t.index, t.rows) for t in parser.finish()]
+    try:
+        fast = _fast_tables(text)
+        if fast is not None:
+            tables = [(k + 1, rows) for k, rows in enumerate(fast)]
+        else:
+            parser = _HtmlTables()
+            parser.feed(text)
+            tables = [(t.index, t.rows) for t in parser.finish()]
+    except _TableTooBig as exc:
+        raise InputError(f"网页表格按合并单元格（rowspan/colspan）展开后过大（第 {exc.n_rows} 行已达 {exc.width} 列，"
+                         f"或总单元格超过 {MAX_SHEET_CELLS:,} 个），多半是文件已损坏或被篡改", file=name) from None
+    for index, rows in tables:
+        _check_size(name, f"表{index}", len(rows), max((len(r) for r in rows), default=0))
     out = []
     for index, rows in tables:
         sheet = RawSheet.from_rows(name, f"表{index}", rows, fmt="html")
@@ -752,58 +900,90 @@ def _read_html(text: str, name: str) -> list[RawSheet]:
 _SS = "{urn:schemas-microsoft-com:office:spreadsheet}"
 
 
+class _BadXmlIndex(Exception):
+    pass
+
+
+def _xml_int(value: str | None, lo: int, hi: int) -> int | None:
+    """An ss:Index / ss:MergeAcross value within [lo, hi]; None when absent."""
+    if value is None or value == "":
+        return None
+    v = value.strip()
+    if not v.isdigit() or len(v) > 9 or not lo <= int(v) <= hi:
+        raise _BadXmlIndex(value[:20])
+    return int(v)
+
+
 def _read_spreadsheetml(data: bytes, name: str) -> list[RawSheet]:
+    from defusedxml import DefusedXmlException
     from defusedxml import ElementTree as ET
 
     try:
         root = ET.fromstring(data)
+    except DefusedXmlException:
+        raise InputError(guard.DOCTYPE_MSG, file=name) from None
     except Exception:  # noqa: BLE001 - any XML damage
         raise InputError(CORRUPT_MSG, file=name) from None
     out = []
     for k, ws in enumerate(root.iter(f"{_SS}Worksheet"), 1):
         sheet_name = ws.get(f"{_SS}Name") or f"Sheet{k}"
-        rows: dict[int, dict[int, object]] = {}
-        pending: dict[tuple[int, int], object] = {}
-        merges: list = []
-        r = 0
-        for table in ws.iter(f"{_SS}Table"):
-            for row in table.iter(f"{_SS}Row"):
-                idx = row.get(f"{_SS}Index")
-                r = int(idx) - 1 if idx else r
-                cells = rows.setdefault(r, {})
-                c = 0
-                for cell in row.iter(f"{_SS}Cell"):
-                    cidx = cell.get(f"{_SS}Index")
-                    c = int(cidx) - 1 if cidx else c
-                    while (r, c) in pending:
-                        c += 1
-                    d = cell.find(f"{_SS}Data")
-                    value: object = ""
-                    if d is not None:
-                        txt = "".join(d.itertext())
-                        typ = d.get(f"{_SS}Type", "String")
-                        value = _xml_value(txt, typ)
-                    cells[c] = value
-                    across = int(cell.get(f"{_SS}MergeAcross", "0") or 0)
-                    down = int(cell.get(f"{_SS}MergeDown", "0") or 0)
-                    if across or down:
-                        merges.append(((r, c), (r + down, c + across)))
-                    for dr in range(down + 1):
-                        for dc in range(across + 1):
-                            if dr or dc:
-                                pending[(r + dr, c + dc)] = True
-                    c += across + 1
-                r += 1
-        if not rows:
-            out.append(RawSheet(name, sheet_name, [], skip_reason="工作表是空的", fmt="xml"))
-            continue
-        n = max(rows) + 1
-        width = max((max(cs) + 1 for cs in rows.values() if cs), default=0)
-        grid = [[rows.get(i, {}).get(j, "") for j in range(width)] for i in range(n)]
-        out.append(_sheet_from_values(name, sheet_name, grid, "xml", merges))
+        try:
+            out.append(_spreadsheetml_sheet(ws, name, sheet_name))
+        except _BadXmlIndex as exc:
+            raise InputError(f"单元格位置或合并范围“{exc}”不合法（超出 Excel 的范围），文件可能已损坏",
+                             file=name, sheet=sheet_name) from None
     if not out:
         raise NotSpreadsheetError("不是表格文件（XML 文件中没有工作表）", file=name)
     return out
+
+
+def _spreadsheetml_sheet(ws, name: str, sheet_name: str) -> RawSheet:
+    max_r, max_c = guard.EXCEL_MAX_ROWS, guard.EXCEL_MAX_COLS
+    rows: dict[int, dict[int, object]] = {}
+    pending: set[tuple[int, int]] = set()
+    merges: list = []
+    r = 0
+    for table in ws.iter(f"{_SS}Table"):
+        for row in table.iter(f"{_SS}Row"):
+            idx = _xml_int(row.get(f"{_SS}Index"), 1, max_r)
+            r = idx - 1 if idx else r
+            if r >= max_r:
+                raise _BadXmlIndex(str(r + 1))
+            cells = rows.setdefault(r, {})
+            c = 0
+            for cell in row.iter(f"{_SS}Cell"):
+                cidx = _xml_int(cell.get(f"{_SS}Index"), 1, max_c)
+                c = cidx - 1 if cidx else c
+                while (r, c) in pending:
+                    c += 1
+                if c >= max_c:
+                    raise _BadXmlIndex(str(c + 1))
+                d = cell.find(f"{_SS}Data")
+                value: object = ""
+                if d is not None:
+                    txt = "".join(d.itertext())
+                    typ = d.get(f"{_SS}Type", "String")
+                    value = _xml_value(txt, typ)
+                cells[c] = value
+                across = _xml_int(cell.get(f"{_SS}MergeAcross"), 0, max_c - 1 - c) or 0
+                down = _xml_int(cell.get(f"{_SS}MergeDown"), 0, max_r - 1 - r) or 0
+                if across or down:
+                    merges.append(((r, c), (r + down, c + across)))
+                    if (down + 1) * (across + 1) + len(pending) > 1_000_000:
+                        raise _BadXmlIndex(f"{across + 1}×{down + 1}")
+                    for dr in range(down + 1):
+                        for dc in range(across + 1):
+                            if dr or dc:
+                                pending.add((r + dr, c + dc))
+                c += across + 1
+            r += 1
+    if not rows:
+        return RawSheet(name, sheet_name, [], skip_reason="工作表是空的", fmt="xml")
+    n = max(rows) + 1
+    width = max((max(cs) + 1 for cs in rows.values() if cs), default=0)
+    _check_size(name, sheet_name, n, width)
+    grid = [[rows.get(i, {}).get(j, "") for j in range(width)] for i in range(n)]
+    return _sheet_from_values(name, sheet_name, grid, "xml", merges)
 
 
 def _xml_value(txt: str, typ: str) -> object:

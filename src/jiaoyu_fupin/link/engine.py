@@ -90,7 +90,9 @@ class _State:
 
 
 def _agree(rec_names: pd.Series, reg_names: pd.Series) -> np.ndarray:
-    return name_agreements(rec_names.reset_index(drop=True), reg_names.reset_index(drop=True)).to_numpy()
+    # both sides hold normalize_name output (link.prepare)
+    return name_agreements(rec_names.reset_index(drop=True), reg_names.reset_index(drop=True),
+                           normalized=True).to_numpy()
 
 
 def _mismatch_for_name(agreement: np.ndarray) -> np.ndarray:
@@ -103,6 +105,17 @@ def _mismatch_for_name(agreement: np.ndarray) -> np.ndarray:
 
 def _join(parts: list[str]) -> np.ndarray:
     return np.array(parts, dtype=object)
+
+
+def combined_codes(columns: list) -> tuple[np.ndarray, np.ndarray]:
+    """Codes 0..k-1 of the distinct combinations of aligned columns (in order of first
+    appearance; None and NaN are values too), and the first row of each."""
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for col in columns:
+        codes, uniques = pd.factorize(pd.Series(col, dtype=object, copy=False), use_na_sentinel=False)
+        key, _ = pd.factorize(key * max(len(uniques), 1) + codes)
+    _, first = np.unique(key, return_index=True)
+    return key, first
 
 
 def _unique_candidates(pairs: pd.DataFrame) -> pd.DataFrame:
@@ -200,7 +213,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             for p in range(17):
                 if s[p] != s[p + 1]:
                     variants.add(s[:p] + s[p + 1] + s[p] + s[p + 2:])
-            for v in variants & reg_ids:
+            for v in sorted(variants & reg_ids):   # sorted: candidate order must not depend on hashing
                 rows.append((i, v))
         if rows:
             pairs = pd.DataFrame(rows, columns=["rec", "rid"]).merge(reg_pos, on="rid")

@@ -7,21 +7,24 @@ date, school and place columns. ``prepare`` does both and links.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from jiaoyu_fupin.io.load import load_tables
-from jiaoyu_fupin.link.engine import link_records
+from jiaoyu_fupin.link.engine import combined_codes, link_records
 from jiaoyu_fupin.model import ROW, RowIssue, Table
-from jiaoyu_fupin.normalize.dates import parse_dates
-from jiaoyu_fupin.normalize.ids import id_from_xueji, normalize_ids, xueji_birth
-from jiaoyu_fupin.normalize.names import normalize_names, pinyin_keys
+from jiaoyu_fupin.normalize.dates import _iso as _iso_date
+from jiaoyu_fupin.normalize.ids import normalize_id_arrays, xueji_arrays
+from jiaoyu_fupin.normalize.names import normalize_names_array, pinyin_keys_array
+from jiaoyu_fupin.normalize.values import map_distinct
 
 Progress = Callable[[str, int, int], None]
 
@@ -47,38 +50,72 @@ def norm_place(s: pd.Series) -> pd.Series:
     return pd.Series(mapped[codes], index=s.index, dtype=object)
 
 
-def _frame(table: Table, role: str, ti: int) -> pd.DataFrame:
-    df = table.df
-    n = len(df)
-    out = {"role": np.full(n, role, dtype=object), "table": np.full(n, ti, dtype=np.int64),
-           "file": np.full(n, table.file, dtype=object), "sheet": np.full(n, table.sheet, dtype=object),
-           "row": df[ROW].to_numpy(dtype=np.int64)}
+def object_frame(columns: dict[str, np.ndarray], index=None) -> pd.DataFrame:
+    """A DataFrame over the given arrays, without copying them: object arrays stay object columns
+    (pandas 3 would turn them into its pyarrow-backed ``str``, whose row selection is several times
+    slower) and each column keeps its own block (no consolidation copy of a million-row frame)."""
+    def own(v: np.ndarray) -> np.ndarray:
+        return v if v.flags.writeable else v.copy()   # a read-only view (to_numpy) cannot be a column
+
+    return pd.DataFrame({k: pd.Series(own(v), dtype=object, index=index, copy=False) if v.dtype == object
+                         else pd.Series(own(v), index=index, copy=False) for k, v in columns.items()},
+                        copy=False)
+
+
+def _columns(items: list[tuple[str, Table, int]]) -> dict[str, np.ndarray]:
+    """The rows of several tables as whole columns (one array per field; missing fields '')."""
+    sizes = [len(t.df) for _, t, _ in items]
+    n = sum(sizes)
+    out = {"role": np.empty(n, dtype=object), "table": np.empty(n, dtype=np.int64),
+           "file": np.empty(n, dtype=object), "sheet": np.empty(n, dtype=object),
+           "row": np.empty(n, dtype=np.int64)}
     for f in RECORD_FIELDS:
-        out[f] = df[f].astype(object).fillna("").to_numpy() if f in df.columns else np.full(n, "", dtype=object)
-    return pd.DataFrame(out)
+        out[f] = np.empty(n, dtype=object)
+    start = 0
+    for (role, t, ti), size in zip(items, sizes):
+        end = start + size
+        df = t.df
+        out["role"][start:end] = role
+        out["table"][start:end] = ti
+        out["file"][start:end] = t.file
+        out["sheet"][start:end] = t.sheet
+        out["row"][start:end] = df[ROW].to_numpy(dtype=np.int64)
+        for f in RECORD_FIELDS:
+            if f in df.columns:
+                values = df[f].to_numpy(dtype=object)
+                if pd.api.types.infer_dtype(values, skipna=False) != "string":   # not all text
+                    values = df[f].astype(object).fillna("").to_numpy(dtype=object)
+                out[f][start:end] = values
+            else:
+                out[f][start:end] = ""
+        start = end
+    return out
 
 
-def _normalize(frame: pd.DataFrame) -> pd.DataFrame:
-    ids = normalize_ids(frame["id_number"])
-    frame["id"] = ids["id"].to_numpy()
-    frame["id_status"] = ids["id_status"].to_numpy()
-    frame["id_note"] = ids["id_note"].to_numpy()
-    frame["prefix14"] = ids["id_prefix14"].to_numpy()
-    frame["id_sex"] = ids["id_sex"].to_numpy()
-    frame["xueji_id"] = id_from_xueji(frame["xueji_no"]).to_numpy()
-    names = normalize_names(frame["name"])
-    frame["name_n"] = names.to_numpy(dtype=object)
-    frame["pinyin"] = pinyin_keys(names).to_numpy(dtype=object)
-    birth = ids["id_birth"].to_numpy(dtype=object)
+def _normalized(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns linking compares, from the raw ones."""
+    ids = normalize_id_arrays(cols["id_number"])
+    new: dict[str, np.ndarray] = {
+        "id": ids["id"], "id_status": ids["id_status"], "id_note": ids["id_note"],
+        "prefix14": ids["id_prefix14"], "id_sex": ids["id_sex"]}
+    xueji_id, from_xj = xueji_arrays(cols["xueji_no"])
+    new["xueji_id"] = xueji_id
+    names = normalize_names_array(cols["name"])
+    new["name_n"] = names
+    new["pinyin"] = pinyin_keys_array(names)
+    birth = ids["id_birth"]
     # an ID whose date is real but whose checksum is wrong still gives a birth date
-    from_col = parse_dates(frame["birth_date"]).to_numpy(dtype=object)
-    from_xj = xueji_birth(frame["xueji_no"]).to_numpy(dtype=object)
-    birth = np.where(birth != "", birth, np.where(from_col != "", from_col, from_xj))
-    frame["birth"] = birth
-    frame["school_n"] = norm_place(frame["school"]).to_numpy()
-    frame["village_n"] = norm_place(frame["village"]).to_numpy()
-    frame["township_n"] = norm_place(frame["township"]).to_numpy()
-    return frame
+    from_col = map_distinct(cols["birth_date"], _iso_date, dtype="object").to_numpy(dtype=object)
+    new["birth"] = np.where(birth != "", birth, np.where(from_col != "", from_col, from_xj))
+    for f in ("school", "village", "township"):
+        new[f + "_n"] = norm_place(pd.Series(cols[f], dtype=object, copy=False)).to_numpy()
+    return new
+
+
+def _frame_of(items: list[tuple[str, Table, int]]) -> pd.DataFrame:
+    cols = _columns(items)
+    cols.update(_normalized(cols))
+    return object_frame(cols)
 
 
 @dataclass
@@ -118,10 +155,9 @@ class Prepared:
 
 
 def registry_frame(items: list[tuple[Table, int]]) -> tuple[pd.DataFrame, pd.DataFrame, list[RowIssue]]:
-    frames = [_frame(t, "registry", ti) for t, ti in items]
-    if not frames:
+    if not items:
         raise ValueError("no registry tables")
-    rows = _normalize(pd.concat(frames, ignore_index=True))
+    rows = _frame_of([("registry", t, ti) for t, ti in items])
     rejected: list[RowIssue] = []
     no_id = (rows["id"] == "").to_numpy()
     if no_id.any():
@@ -147,19 +183,23 @@ def registry_frame(items: list[tuple[Table, int]]) -> tuple[pd.DataFrame, pd.Dat
 
 
 def records_frame(items: list[tuple[str, Table, int]]) -> pd.DataFrame:
-    frames = [_frame(t, role, ti) for role, t, ti in items]
-    if not frames:
-        cols = ["role", "table", "file", "sheet", "row", *RECORD_FIELDS]
-        return _normalize(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
-    return _normalize(pd.concat(frames, ignore_index=True))
+    return _frame_of(items)
 
 
 def link_frames(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     """Run the linker and attach its columns to ``rec`` (in place), returning rec."""
-    group = rec["file"].astype(str) + "\x00" + rec["sheet"].astype(str)
-    ledger = rec["role"].isin(["national", "provincial"])
-    group = group.where(~ledger, group + "\x00" + rec["item"].astype(str) + "\x00" +
-                        rec["semester"].astype(str) + rec["school_year"].astype(str))
+    # records of one file and sheet (a ledger: of one item and semester too) form a group; the
+    # group is an integer code of those values
+    ledger = rec["role"].isin(["national", "provincial"]).to_numpy()
+    parts = [rec["file"].to_numpy(dtype=object), rec["sheet"].to_numpy(dtype=object)]
+    if ledger.any():
+        item = np.where(ledger, rec["item"].to_numpy(dtype=object), None)
+        semyear = np.full(len(rec), None, dtype=object)
+        lp = np.flatnonzero(ledger)
+        semyear[lp] = [str(a) + str(b) for a, b in zip(rec["semester"].to_numpy(dtype=object)[lp].tolist(),
+                                                       rec["school_year"].to_numpy(dtype=object)[lp].tolist())]
+        parts += [np.where(ledger, "L", "R").astype(object), item, semyear]
+    group = combined_codes(parts)[0] if len(rec) else np.zeros(0, dtype=np.int64)
     lr = pd.DataFrame({
         "id": rec["id"], "id_status": rec["id_status"], "birth": rec["birth"], "prefix14": rec["prefix14"],
         "xueji_id": rec["xueji_id"], "name": rec["name_n"], "pinyin": rec["pinyin"],
@@ -173,29 +213,45 @@ def link_frames(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     })
     links = link_records(lr, rg)
     for c in links.columns:
-        rec["link_" + c] = links[c].to_numpy()
-    rec["registry_id"] = np.where(links["reg"].to_numpy() >= 0,
-                                  reg["rid"].to_numpy(dtype=object)[np.maximum(links["reg"].to_numpy(), 0)], "")
+        values = links[c].to_numpy()
+        rec["link_" + c] = pd.Series(values, dtype=object, index=rec.index) if values.dtype == object else values
+    linked = links["reg"].to_numpy()
+    rec["registry_id"] = pd.Series(np.where(linked >= 0, reg["rid"].to_numpy(dtype=object)[np.maximum(linked, 0)], ""),
+                                   dtype=object, index=rec.index)
     return rec
 
 
-def prepare(roles: dict[str, list[Path]], columns=None, on_progress: Progress | None = None) -> Prepared:
-    loaded = load_roles(roles, columns=columns, on_progress=on_progress)
-    items = []
-    reg_items = []
-    table_list: list[tuple[str, Table]] = []
-    for role, ts in loaded.tables.items():
-        for t in ts:
-            table_list.append((role, t))
-            if role == "registry":
-                reg_items.append((t, len(table_list) - 1))
-            else:
-                items.append((role, t, len(table_list) - 1))
-    reg, reg_rows, reg_rejected = registry_frame(reg_items)
-    rec = records_frame(items)
-    if on_progress:
-        on_progress("link", 0, len(rec))
-    rec = link_frames(rec, reg)
-    if on_progress:
-        on_progress("link", len(rec), len(rec))
+def _no_stage(name: str, rows: int = 0):
+    return contextlib.nullcontext(SimpleNamespace(name=name, rows=rows))
+
+
+def prepare(roles: dict[str, list[Path]], columns=None, on_progress: Progress | None = None,
+            stage=None) -> Prepared:
+    """Read, normalise and link. ``stage(name)`` (e.g. ``RunInfo.stage``) times the steps ``read``,
+    ``normalize`` and ``link``; each sets ``rows`` to the rows it handled."""
+    stage = stage or _no_stage
+    with stage("read") as st:
+        loaded = load_roles(roles, columns=columns, on_progress=on_progress)
+        st.rows = sum(t.rows_read for ts in loaded.tables.values() for t in ts)
+    with stage("normalize") as st:
+        items = []
+        reg_items = []
+        table_list: list[tuple[str, Table]] = []
+        for role, ts in loaded.tables.items():
+            for t in ts:
+                table_list.append((role, t))
+                if role == "registry":
+                    reg_items.append((t, len(table_list) - 1))
+                else:
+                    items.append((role, t, len(table_list) - 1))
+        reg, reg_rows, reg_rejected = registry_frame(reg_items)
+        rec = records_frame(items)
+        st.rows = len(reg_rows) + len(rec)
+    with stage("link") as st:
+        if on_progress:
+            on_progress("link", 0, len(rec))
+        rec = link_frames(rec, reg)
+        if on_progress:
+            on_progress("link", len(rec), len(rec))
+        st.rows = len(rec)
     return Prepared(loaded, reg, reg_rows, reg_rejected, rec, table_list)

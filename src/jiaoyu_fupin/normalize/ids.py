@@ -161,47 +161,91 @@ def normalize_id(raw: object) -> IdInfo:
     return _parts(s, "bad_checksum", note)
 
 
-def normalize_ids(raw: pd.Series) -> pd.DataFrame:
-    """Vectorised ``normalize_id`` over a column; returns a DataFrame with COLUMNS, same index.
+def _dates_ok(y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Vectorised ``_date_ok`` (int arrays)."""
+    leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+    mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)[np.clip(m, 0, 12)]
+    mdays = mdays + ((m == 2) & leap)
+    return (y >= _MIN_YEAR) & (y <= _MAX_YEAR) & (m >= 1) & (m <= 12) & (d >= 1) & (d <= mdays)
 
-    Work is done once per distinct value: the fast path (already-clean 18/15-digit strings) is
-    checked with numpy; the rare messy values go through ``normalize_id``.
-    """
-    values = raw.astype("object").where(raw.notna(), "")
+
+def _ascii_rows(values, width: int) -> np.ndarray:
+    """Equal-length ASCII strings as an (n, width) uint8 array."""
+    return np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(-1, width)
+
+
+def _shared_text(keys: np.ndarray, render) -> np.ndarray:
+    """Object array of ``render(key)`` per element, one str object per distinct key (a million
+    rows of a few thousand dates must not hold a million string objects)."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    texts = np.empty(len(uniq), dtype=object)
+    texts[:] = [render(k) for k in uniq.tolist()]
+    return texts[inverse.ravel()]
+
+
+def _digits_value(digits: np.ndarray) -> np.ndarray:
+    """(n, k) digit values -> int64 numbers."""
+    out = np.zeros(len(digits), dtype=np.int64)
+    for k in range(digits.shape[1]):
+        out = out * 10 + digits[:, k]
+    return out
+
+
+def normalize_id_arrays(raw) -> dict[str, np.ndarray]:
+    """``normalize_ids`` as a dict of object arrays (COLUMNS), for callers that keep object
+    columns. Work is done once per distinct value: 18-character IDs (after the formatting repairs
+    every export needs: a leading apostrophe, a lowercase x) with numpy, everything else through
+    ``normalize_id``."""
+    values = pd.Series(raw, dtype=object) if not isinstance(raw, pd.Series) else raw.astype("object")
+    values = values.where(values.notna(), "")
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    uniq = pd.Series(uniques, dtype="object").astype(str)
+    uniq = [u if type(u) is str else str(u) for u in uniques.tolist()]
     n = len(uniq)
     out = {c: np.full(n, "", dtype=object) for c in COLUMNS}
-
-    clean18 = uniq.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
-    idx = np.flatnonzero(clean18)
+    done = np.zeros(n, dtype=bool)
+    # already clean, or clean after the repairs normalize_id makes (same result as its slow path)
+    as_str = pd.Series(uniq, dtype="str")
+    clean = as_str.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
+    repaired = ~clean & as_str.str.fullmatch(r"'?[0-9]{17}[0-9Xx]").to_numpy(dtype=bool)
+    idx = np.flatnonzero(clean | repaired)
     if len(idx):
-        ids = uniq.to_numpy()[idx].astype("U18")
-        buf = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        ids = np.empty(n, dtype=object)
+        ci, ri = np.flatnonzero(clean), np.flatnonzero(repaired)
+        ids[ci] = [uniq[i] for i in ci.tolist()]
+        ids[ri] = [uniq[i].lstrip("'").upper() for i in ri.tolist()]
+        ids = ids[idx]
+        buf = _ascii_rows(ids, 18)
         digits = buf[:, :17].astype(np.int64) - 48
-        check = np.array(list(CHECK_CHARS))[(digits @ WEIGHTS) % 11]
-        last = buf[:, 17].view("S1").astype("U1")
+        check = np.frombuffer(CHECK_CHARS.encode(), dtype=np.uint8)[(digits @ WEIGHTS) % 11]
         y = digits[:, 6] * 1000 + digits[:, 7] * 100 + digits[:, 8] * 10 + digits[:, 9]
         m = digits[:, 10] * 10 + digits[:, 11]
         d = digits[:, 12] * 10 + digits[:, 13]
-        dates = pd.to_datetime(pd.DataFrame({"year": y, "month": m, "day": d}), errors="coerce")
-        date_ok = dates.notna().to_numpy() & (y >= _MIN_YEAR) & (y <= _MAX_YEAR)
-        ok = date_ok & (check == last)
-        # only the fully valid ones take the fast path; everything else goes the slow way
-        fast = idx[ok]
-        fids = ids[ok]
-        out["id"][fast] = fids
-        out["id_status"][fast] = "valid"
-        out["id_region"][fast] = [s[:6] for s in fids]
-        out["id_birth"][fast] = dates[ok].dt.strftime("%Y-%m-%d").to_numpy()
-        out["id_sex"][fast] = np.where(digits[ok, 16] % 2 == 1, "男", "女")
-        out["id_prefix14"][fast] = [s[:14] for s in fids]
-        done = np.zeros(n, dtype=bool)
-        done[fast] = True
-    else:
-        done = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(~done):
-        info = normalize_id(uniq.iat[i])
+        # the branches of normalize_id for an 18-character ID, vectorised
+        date_ok = _dates_ok(y, m, d)
+        check_ok = check == buf[:, 17]
+        zeros = (buf[:, 15] == 48) & (buf[:, 16] == 48) & (buf[:, 17] == 48)
+        status = np.where(~date_ok, "bad_date", np.where(check_ok, "valid", np.where(
+            zeros, "precision_lost", "bad_checksum")))
+        region = _digits_value(digits[:, :6])
+        ymd = _digits_value(digits[:, 6:14])
+        out["id"][idx] = ids
+        for st in ("valid", "bad_date", "precision_lost", "bad_checksum"):
+            sel = status == st
+            out["id_status"][idx[sel]] = st
+        out["id_region"][idx] = _shared_text(region, lambda v: f"{v:06d}")
+        dated = idx[date_ok]
+        out["id_birth"][dated] = _shared_text(ymd[date_ok],
+                                              lambda v: f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}")
+        out["id_prefix14"][dated] = _shared_text((region * 100_000_000 + ymd)[date_ok], lambda v: f"{v:014d}")
+        sexed = date_ok & (status != "precision_lost")
+        sex = np.empty(int(sexed.sum()), dtype=object)
+        sex[:] = "女"
+        sex[digits[sexed, 16] % 2 == 1] = "男"
+        out["id_sex"][idx[sexed]] = sex
+        out["id_note"][idx[status == "precision_lost"]] = "证件号末三位为000，疑似被 Excel 转成数字后丢失"
+        done[idx] = True
+    for i in np.flatnonzero(~done).tolist():
+        info = normalize_id(uniq[i])
         out["id"][i] = info.id
         out["id_status"][i] = info.status
         out["id_region"][i] = info.region
@@ -209,31 +253,65 @@ def normalize_ids(raw: pd.Series) -> pd.DataFrame:
         out["id_sex"][i] = info.sex
         out["id_prefix14"][i] = info.prefix14
         out["id_note"][i] = info.note
-    frame = pd.DataFrame({c: out[c][codes] for c in COLUMNS}, index=raw.index)
-    return frame
+    return {c: out[c][codes] for c in COLUMNS}
+
+
+def normalize_ids(raw: pd.Series) -> pd.DataFrame:
+    """Vectorised ``normalize_id`` over a column; returns a DataFrame with COLUMNS, same index.
+
+    Work is done once per distinct value: the fast path (already-clean 18/15-digit strings) is
+    checked with numpy; the rare messy values go through ``normalize_id``.
+    """
+    arrays = normalize_id_arrays(raw)
+    return pd.DataFrame({c: arrays[c] for c in COLUMNS}, index=raw.index)
+
+
+_G_CLEAN = r"G[0-9]{17}[0-9X]"
+_XUEJI_BIRTH = re.compile(r"^[GJL][0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})")
+
+
+def xueji_arrays(raw) -> tuple[np.ndarray, np.ndarray]:
+    """(``id_from_xueji``, ``xueji_birth``) as object arrays, computed once per distinct value;
+    already-clean G numbers with numpy."""
+    values = pd.Series(raw, dtype=object) if not isinstance(raw, pd.Series) else raw.astype("object")
+    values = values.where(values.notna(), "")
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    uniq = [u if type(u) is str else str(u) for u in uniques.tolist()]
+    n = len(uniq)
+    ids = np.full(n, "", dtype=object)
+    births = np.full(n, "", dtype=object)
+    clean = pd.Series(uniq, dtype="str").str.fullmatch(_G_CLEAN).to_numpy(dtype=bool)
+    idx = np.flatnonzero(clean)
+    if len(idx):
+        ids[idx] = [uniq[i][1:] for i in idx.tolist()]
+        dg = _ascii_rows(np.array([uniq[i][7:15] for i in idx.tolist()], dtype=object), 8).astype(np.int64) - 48
+        y = dg[:, 0] * 1000 + dg[:, 1] * 100 + dg[:, 2] * 10 + dg[:, 3]
+        m = dg[:, 4] * 10 + dg[:, 5]
+        d = dg[:, 6] * 10 + dg[:, 7]
+        ok = _dates_ok(y, m, d)
+        ymd = _digits_value(dg[ok])
+        births[idx[ok]] = _shared_text(ymd, lambda v: f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}")
+    for i in np.flatnonzero(~clean).tolist():
+        c = clean_text(uniq[i])
+        g = _XUEJI_G.match(c)
+        ids[i] = g.group(1) if g else ""
+        b = _XUEJI_BIRTH.match(c)
+        if b:
+            y, m, d = int(b.group(1)), int(b.group(2)), int(b.group(3))
+            births[i] = f"{y:04d}-{m:02d}-{d:02d}" if _date_ok(y, m, d) else ""
+    return ids[codes], births[codes]
 
 
 def id_from_xueji(raw: pd.Series) -> pd.Series:
     """The ID a ``G`` 全国学籍号 carries ('' for J/L numbers and anything else)."""
-    cleaned = raw.astype("object").where(raw.notna(), "").map(clean_text)
-    ext = cleaned.str.extract(r"^G([0-9]{17}[0-9X])$", expand=False)
-    return ext.fillna("").astype(object)
+    ids, _ = xueji_arrays(raw)
+    return pd.Series(ids, index=raw.index, dtype=object)
 
 
 def xueji_birth(raw: pd.Series) -> pd.Series:
     """Birth date (YYYY-MM-DD) carried by a G/J/L 学籍号, '' when none can be read."""
-    cleaned = raw.astype("object").where(raw.notna(), "").map(clean_text)
-    ext = cleaned.str.extract(r"^[GJL][0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})", expand=True)
-    out = pd.Series("", index=raw.index, dtype=object)
-    has = ext[0].notna()
-    if has.any():
-        y = ext.loc[has, 0].astype(int)
-        m = ext.loc[has, 1].astype(int)
-        d = ext.loc[has, 2].astype(int)
-        ok = [_date_ok(a, b, c) for a, b, c in zip(y, m, d)]
-        vals = [f"{a:04d}-{b:02d}-{c:02d}" if k else "" for a, b, c, k in zip(y, m, d, ok)]
-        out.loc[has] = vals
-    return out
+    _, births = xueji_arrays(raw)
+    return pd.Series(births, index=raw.index, dtype=object)
 
 
 def mask(id_text: str) -> str:

@@ -53,6 +53,7 @@ __all__ = [
     "normalize_name",
     "normalize_names",
     "pinyin_key",
+    "pinyin_key_normalized",
     "pinyin_keys",
     "pinyin_loose_key",
     "pinyin_loose_keys",
@@ -119,11 +120,27 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
+#: a name of CJK Unified Ideographs only (U+4E00-U+9FFF: NFKC leaves them alone, no spaces or
+#: separators): the common case, normalised by the t2s table alone
+def _plain_han_re() -> re.Pattern:
+    """CJK Unified Ideographs U+4E00-U+9FFF, less the separators among them (丶)."""
+    cuts = sorted(ord(c) for c in _SEPARATORS if 0x4E00 <= ord(c) <= 0x9FFF)
+    starts, ends = [0x4E00] + [c + 1 for c in cuts], [c - 1 for c in cuts] + [0x9FFF]
+    return re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in zip(starts, ends) if a <= b) + "]+")
+
+
+_PLAIN_HAN_RE = _plain_han_re()
+
+
 def normalize_name(value: Any) -> str:
     """Name cell -> normal form (see module doc). None/NaN -> ''. Idempotent."""
     text = _to_text(value)
     if not text:
         return ""
+    if _PLAIN_HAN_RE.fullmatch(text):
+        out = text.translate(_T2S)
+        if _PLAIN_HAN_RE.fullmatch(out):   # every later step leaves such a name unchanged
+            return out
     text = unicodedata.normalize("NFKC", text)
     text = _WS_RE.sub("", text)
     m = _WRAPPER_RE.match(text)
@@ -261,7 +278,26 @@ def _tokens(norm: str) -> tuple[str, ...]:
     return tuple(toks)
 
 
+_HAN_TOKEN: dict[str, str] = {}
+
+
+def _han_token(ch: str) -> str:
+    tok = _HAN_TOKEN.get(ch)
+    if tok is None:
+        py = _char_pinyin(ch)
+        tok = _HAN_TOKEN[ch] = py.lower() if py.isascii() else py
+    return tok
+
+
 def _key_normalized(norm: str) -> str:
+    if _PLAIN_HAN_RE.fullmatch(norm):
+        # the loop of _tokens for a name of plain characters: no separators, no Latin runs
+        if norm[:2] in COMPOUND_SURNAMES:
+            head, rest = list(COMPOUND_SURNAMES[norm[:2]]), norm[2:]
+        else:
+            first = norm[0]
+            head, rest = [SURNAME_READINGS.get(first) or _han_token(first)], norm[1:]
+        return " ".join(head + [_HAN_TOKEN.get(c) or _han_token(c) for c in rest])
     return " ".join(_tokens(norm))
 
 
@@ -271,6 +307,76 @@ def pinyin_key(name: Any) -> str:
     The name is normalised first, so ``pinyin_key(x) == pinyin_key(normalize_name(x))``.
     """
     return _key_normalized(normalize_name(name))
+
+
+def pinyin_key_normalized(norm: str) -> str:
+    """:func:`pinyin_key` of a name already in normal form (:func:`normalize_name`)."""
+    return _key_normalized(norm)
+
+
+def _distinct(values: Any) -> tuple[np.ndarray, list]:
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object, copy=False), use_na_sentinel=True)
+    return np.where(codes < 0, len(uniques), codes), list(uniques)
+
+
+def _plain_han_mask(texts: list) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array([t if type(t) is str else None for t in texts], type=pa.string())
+    return pc.fill_null(pc.match_substring_regex(arr, "^" + _PLAIN_HAN_RE.pattern + "$"), False).to_numpy(
+        zero_copy_only=False)
+
+
+def normalize_names_array(values: Any) -> np.ndarray:
+    """:func:`normalize_name` of each value (object array; '' for missing), once per distinct
+    value. A name of plain characters that the t2s table leaves alone — nearly every name — is
+    its own normal form and keeps its string object."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    codes, uniq = _distinct(values)
+    out = np.empty(len(uniq) + 1, dtype=object)
+    out[-1] = ""
+    if uniq:
+        plain = _plain_han_mask(uniq)
+        idx = np.flatnonzero(plain)
+        names_ = [uniq[i] for i in idx.tolist()]
+        changing = sorted(c for c in set("".join(names_)) if _T2S[ord(c)] != c)
+        touched = np.zeros(len(idx), dtype=bool)
+        if changing:
+            touched = pc.match_substring_regex(pa.array(names_, type=pa.string()),
+                                               "[" + "".join(changing) + "]").to_numpy(zero_copy_only=False)
+        out[idx[~touched]] = [n for n, t in zip(names_, touched.tolist()) if not t]
+        for i in np.concatenate([idx[touched], np.flatnonzero(~plain)]).tolist():
+            out[i] = normalize_name(uniq[i])
+    return out[codes]
+
+
+def pinyin_keys_array(normalized: Any) -> np.ndarray:
+    """:func:`pinyin_key_normalized` of each value of an object array of normal-form names, once
+    per distinct name; names of plain characters column by column."""
+    codes, uniq = _distinct(normalized)
+    out = np.empty(len(uniq) + 1, dtype=object)
+    out[-1] = ""
+    if uniq:
+        plain = _plain_han_mask(uniq) & np.array([u[:2] not in COMPOUND_SURNAMES if type(u) is str else True
+                                                  for u in uniq], dtype=bool)
+        idx = np.flatnonzero(plain)
+        lengths = np.array([len(uniq[i]) for i in idx.tolist()], dtype=np.int64)
+        for n in np.unique(lengths).tolist():
+            sel = idx[lengths == n]
+            chars = np.frombuffer("".join(uniq[i] for i in sel.tolist()).encode("utf-32-le"),
+                                  dtype=np.uint32).reshape(-1, n)
+            cps, inv = np.unique(chars, return_inverse=True)
+            inv = inv.reshape(chars.shape)
+            toks = np.array([_han_token(chr(c)) for c in cps.tolist()], dtype=object)
+            first = np.array([SURNAME_READINGS.get(chr(c)) or _han_token(chr(c)) for c in cps.tolist()], dtype=object)
+            cols = [first[inv[:, 0]].tolist()] + [toks[inv[:, k]].tolist() for k in range(1, n)]
+            out[sel] = [" ".join(t) for t in zip(*cols)]
+        for i in np.flatnonzero(~plain).tolist():
+            out[i] = _key_normalized(uniq[i]) if type(uniq[i]) is str else ""
+    return out[codes]
 
 
 def pinyin_keys(series: Any) -> pd.Series:
@@ -432,59 +538,68 @@ def name_agreement(a: Any, b: Any) -> str:
     return _agreement_normalized(normalize_name(a), normalize_name(b))
 
 
-def _normalized_codes(s: pd.Series) -> tuple[np.ndarray, list[str]]:
+def _normalized_codes(s: pd.Series, normalized: bool = False) -> tuple[np.ndarray, list[str]]:
     """Codes into the list of distinct *normalised* names ('' for missing cells)."""
     raw_codes, raw_uniq = pd.factorize(s, use_na_sentinel=True)
+    if normalized:
+        return np.where(raw_codes < 0, len(raw_uniq), raw_codes).astype(np.int64), list(raw_uniq) + [""]
     norm = [normalize_name(u) for u in raw_uniq] + [""]
     ncodes, nuniq = pd.factorize(np.array(norm, dtype=object))
     codes = ncodes[np.where(raw_codes < 0, len(norm) - 1, raw_codes)].astype(np.int64)
     return codes, list(nuniq)
 
 
-def name_agreements(a: Any, b: Any) -> pd.Series:
+def name_agreements(a: Any, b: Any, *, normalized: bool = False) -> pd.Series:
     """Vectorised :func:`name_agreement` over aligned (positional) pairs; result has ``a``'s index.
 
     Work is done on distinct normalised pairs; equality and pinyin-key equality are vectorised,
     edit similarity uses rapidfuzz ``cpdist``; only pairs left undecided reach Python rules.
+    ``normalized=True``: both columns already hold :func:`normalize_name` output (skips it).
     """
     sa = a if isinstance(a, pd.Series) else pd.Series(list(a), dtype=object)
     sb = b if isinstance(b, pd.Series) else pd.Series(list(b), dtype=object)
     if len(sa) != len(sb):
         raise ValueError("name_agreements: the two columns differ in length")
-    ca, ua = _normalized_codes(sa)
-    cb, ub = _normalized_codes(sb)
+    ca, ua = _normalized_codes(sa, normalized)
+    cb, ub = _normalized_codes(sb, normalized)
     width = max(len(ub), 1)
     pcodes, puniq = pd.factorize(ca * width + cb)
     if not len(puniq):
         return pd.Series(pd.array([], dtype="str"), index=sa.index, name=sa.name)
     ia, ib = puniq // width, puniq % width
+    na_, nb_ = list(ua), list(ub)
 
-    def props(uniq: Any) -> dict[str, np.ndarray]:
-        names_ = list(uniq)
-        keys = [_key_normalized(x) for x in names_]
-        return {
-            "name": np.array(names_ + [""], dtype=object)[:-1],
-            "fold": np.array([x.casefold() for x in names_] + [""], dtype=object)[:-1],
-            "key": np.array(keys + [""], dtype=object)[:-1],
-            "loose": np.array([_loose_from_key(k) for k in keys] + [""], dtype=object)[:-1],
-            "len": np.array([len(x) for x in names_], dtype=np.int64),
-            "first": np.array([x[:1] for x in names_] + [""], dtype=object)[:-1],
-            "last": np.array([x[-1:] for x in names_] + [""], dtype=object)[:-1],
-            "latin": np.array([_has_latin(x) for x in names_], dtype=bool),
-            "rare": np.array([_has_rare(x) for x in names_], dtype=bool),
-        }
+    def fill(names_: list[str], idx: np.ndarray, func, dtype=object, default: Any = "") -> np.ndarray:
+        """func(name) for the distinct names at ``idx`` only (most pairs are decided early)."""
+        out = np.full(len(names_), default, dtype=dtype)
+        for i in np.unique(idx).tolist():
+            out[i] = func(names_[i])
+        return out
 
-    A, B = props(ua), props(ub)
-    pa, pb = A["name"][ia], B["name"][ib]
-    la, lb = A["len"][ia], B["len"][ib]
+    all_a, all_b = np.arange(len(na_)), np.arange(len(nb_))
+    len_a, len_b = fill(na_, all_a, len, np.int64, 0), fill(nb_, all_b, len, np.int64, 0)
+    la, lb = len_a[ia], len_b[ib]
     empty = (la == 0) | (lb == 0)
-    same = A["fold"][ia] == B["fold"][ib]
-    homo = A["key"][ia] == B["key"][ib]
+    same = fill(na_, all_a, str.casefold)[ia] == fill(nb_, all_b, str.casefold)[ib]
+    rest = ~(empty | same)
+    homo = np.zeros(len(puniq), dtype=bool)
+    keys_a = fill(na_, ia[rest], _key_normalized)
+    keys_b = fill(nb_, ib[rest], _key_normalized)
+    homo[rest] = keys_a[ia[rest]] == keys_b[ib[rest]]
     result = np.full(len(puniq), DIFFERENT, dtype=object)
     undecided = ~(empty | same | homo)
-    latin = undecided & (A["latin"][ia] | B["latin"][ib])
+    ua_need, ub_need = ia[undecided], ib[undecided]
+    pa = np.array(na_ + [""], dtype=object)[:-1][ia]
+    pb = np.array(nb_ + [""], dtype=object)[:-1][ib]
+    latin = undecided & (fill(na_, ua_need, _has_latin, bool, False)[ia] | fill(nb_, ub_need, _has_latin, bool, False)[ib])
     for i in np.flatnonzero(latin):  # names in pinyin: rare, scalar rules
         result[i] = _agreement_normalized(pa[i], pb[i])
+    A = {"loose": fill(na_, ua_need, lambda x: _loose_from_key(_key_normalized(x))),
+         "first": fill(na_, ua_need, lambda x: x[:1]), "last": fill(na_, ua_need, lambda x: x[-1:]),
+         "rare": fill(na_, ua_need, _has_rare, bool, False)}
+    B = {"loose": fill(nb_, ub_need, lambda x: _loose_from_key(_key_normalized(x))),
+         "first": fill(nb_, ub_need, lambda x: x[:1]), "last": fill(nb_, ub_need, lambda x: x[-1:]),
+         "rare": fill(nb_, ub_need, _has_rare, bool, False)}
     han = undecided & ~latin
     han_idx = np.flatnonzero(han)
     if len(han_idx):

@@ -684,7 +684,11 @@ class Policy:
             return
         bad.sort(key=lambda vn: (-vn[1], vn[0]))
         noun, place = VALUE_KINDS[kind]
-        listed = "、".join(self._describe(kind, v, n) for v, n in bad)
+        shown = bad[:12]
+        listed = "、".join(self._describe(kind, v, n) for v, n in shown)
+        if len(bad) > len(shown):
+            rest = sum(n for _, n in bad[len(shown):])
+            listed += f" 等共 {len(bad)} 种（其余 {len(bad) - len(shown)} 种 {rest} 行；如值很多，可能是列对应错了，请用 fupin inspect 查看）"
         if self.source == "默认政策":
             fix = (f"请运行 fupin init 生成 policy.toml，在其中 {place} 中补充，"
                    f"并用 --policy 指定该文件")

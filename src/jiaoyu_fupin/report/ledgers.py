@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Iterable
 
+import numpy as np
 import pandas as pd
 
 from jiaoyu_fupin.link.engine import method_label
@@ -15,7 +16,7 @@ from jiaoyu_fupin.model import RowIssue
 from jiaoyu_fupin.reconcile.findings import (
     CATEGORY_LABELS, CATEGORY_ORDER, FINDINGS_COLUMNS, Finding, money,
 )
-from jiaoyu_fupin.report.csvout import write_csv
+from jiaoyu_fupin.report.csvout import write_csv, write_csv_columns
 from jiaoyu_fupin.report.xlsx import SUM, Column, Section, WorkbookWriter, sanitize_filename
 
 LINKS_COLUMNS = ("source", "file", "sheet", "row", "raw_id", "raw_name", "registry_id", "method", "score")
@@ -31,16 +32,19 @@ def write_findings_csv(path: Path, findings: Iterable[Finding]) -> Path:
 
 
 def write_links_csv(path: Path, rec: pd.DataFrame) -> Path:
-    method = rec["link_method"].where(rec["link_status"] == "linked", "none")
-    score = rec["link_score"].where(rec["link_status"] == "linked", 0.0)
-    frame = pd.DataFrame({
-        "source": rec["role"].map(SOURCE_WORDS).fillna(rec["role"]),
-        "file": rec["file"], "sheet": rec["sheet"], "row": rec["row"].astype(int),
-        "raw_id": rec["id_number"], "raw_name": rec["name"], "registry_id": rec["registry_id"],
-        "method": method, "score": score.map(lambda x: f"{x:.2f}"),
-    })
-    return write_csv(path, list(LINKS_COLUMNS), frame.itertuples(index=False, name=None),
-                     raw_columns={3, 4, 6, 7, 8})
+    linked = (rec["link_status"] == "linked").to_numpy()
+    method = np.where(linked, rec["link_method"].to_numpy(dtype=object), "none").astype(object)
+    score = np.where(linked, rec["link_score"].to_numpy(dtype=float), 0.0)
+    role = rec["role"].to_numpy(dtype=object)
+    columns = [
+        np.array([SOURCE_WORDS.get(r, r) for r in role.tolist()], dtype=object),
+        rec["file"].to_numpy(dtype=object), rec["sheet"].to_numpy(dtype=object),
+        rec["row"].to_numpy().astype(np.int64), rec["id_number"].to_numpy(dtype=object),
+        rec["name"].to_numpy(dtype=object), rec["registry_id"].to_numpy(dtype=object), method,
+        np.array([f"{x:.2f}" for x in score.tolist()], dtype=object),
+    ]
+    # IDs, row numbers, methods and scores are the tool's own: never neutralised
+    return write_csv_columns(path, list(LINKS_COLUMNS), columns, raw_columns={3, 4, 6, 7, 8})
 
 
 FINDING_COLUMNS = [

@@ -6,8 +6,13 @@ At factor 1: 200,000 registry rows, 1,000,000 roster rows over ~300 schools, 200
 the same layout as xlsxwriter's constant-memory mode (inline strings, text-format ID columns,
 frozen header) at a fraction of xlsxwriter's per-cell cost (xlsxwriter took ~4.5 minutes for this
 volume on 2 cores, FastXlsx about one); memory stays flat. The data is consistent (registry
-children are enrolled and paid, payments match rosters) with light formatting mess; no per-record
-truth is computed at this scale.
+children are enrolled and paid, payments match rosters) with a few percent of the sample's mess
+sprinkled over it (vectorised, see ``MESS``) so that linking's fuzzy paths run at scale: ID typos
+(one substitution / transposition, carried into the G 学籍号 as real typos are), two-digit typos,
+homophone and traditional-character names, garbage IDs, empty IDs with a G 学籍号, schools whose
+ID column holds numbers (precision lost; half of their rows without a 学籍号), duplicate roster and
+payment rows, JY/T 1001 status codes, apostrophes and lowercase x. No per-record truth is
+computed at this scale.
 """
 
 from __future__ import annotations
@@ -40,6 +45,16 @@ STATUS_WORDS = np.array(["在读", "休学", "转出", "复学", "退学"])
 STATUS_CODES = np.array(["01", "02", "10", "05", "03"])
 
 _DATA: dict = {}          # shared with forked workers
+
+#: bump whenever the generated data changes (``bench/run.py`` caches the files by scale, seed and this)
+BENCH_VERSION = 2
+
+#: share of rows carrying each kind of mess (rosters; the national ledger gets about half)
+MESS = {"typo": 0.006, "two_typos": 0.002, "garbage_id": 0.003, "homophone": 0.006, "traditional": 0.004,
+        "duplicate": 0.002}
+#: a school whose roster stores IDs as numbers (Excel's 15 digits kept): every NUMERIC_EVERY-th school
+NUMERIC_EVERY, NUMERIC_FIRST = 37, 5
+GARBAGE_IDS = np.array(["无", "不详", "0", "123456", "待补录", "34102120", "身份证号", "3410212005O1011232"])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -363,9 +378,11 @@ class FastXlsx:
                         for j, v in enumerate(values) if v)
         self.fh.write(f'<row r="{r}">{cells}</row>'.encode())
 
-    def rows(self, columns: list) -> None:
-        """columns: equal-length numpy str arrays; empty strings stay blank cells."""
+    def rows(self, columns: list, numeric: dict[int, np.ndarray] | None = None) -> None:
+        """columns: equal-length numpy str arrays; empty strings stay blank cells. ``numeric``: column
+        index -> boolean mask of the cells written as numbers (the text must be a number)."""
         cols = [c.tolist() for c in columns]
+        num = {j: m.tolist() for j, m in (numeric or {}).items()}
         if not self.sheet_started:
             self._start(len(cols[0]))
         refs = self.cols
@@ -378,6 +395,9 @@ class FastXlsx:
             for j, col in enumerate(cols):
                 v = col[i]
                 if v:
+                    if num and j in num and num[j][i]:
+                        parts.append(f'<c r="{refs[j]}{r}"><v>{v}</v></c>')
+                        continue
                     if "&" in v or "<" in v or ">" in v:
                         v = _esc(v)
                     if j in text:
@@ -400,13 +420,84 @@ class FastXlsx:
         self.zip.close()
 
 
+# ----------------------------------------------------------------------------------------------
+# mess, vectorised over whole columns (a few percent of rows)
+def _id_typos(ids: np.ndarray, rng: np.random.Generator, two: bool = False) -> np.ndarray:
+    """IDs with one substitution or one adjacent transposition in the first 17 characters (the
+    checksum always catches both: weights are never equal mod 11 next to each other); ``two``:
+    two substitutions in the sequence digits (a typo the id_typo rule cannot undo)."""
+    if not len(ids):
+        return ids.astype("U18")
+    buf = np.frombuffer(ids.astype("U18").astype("S18").tobytes(), dtype=np.uint8).reshape(-1, 18).copy()
+    n = len(buf)
+    rows = np.arange(n)
+    if two:
+        for pos in (14, 16):
+            buf[rows, pos] = 48 + (buf[rows, pos] - 48 + rng.integers(1, 10, n)) % 10
+    else:
+        pos = rng.integers(0, 17, n)
+        transpose = (rng.random(n) < 0.3) & (pos < 16) & (buf[rows, pos] != buf[rows, np.minimum(pos + 1, 17)])
+        a, b = buf[rows, pos].copy(), buf[rows, np.minimum(pos + 1, 17)].copy()
+        sub = 48 + (a.astype(np.int64) - 48 + rng.integers(1, 10, n)) % 10
+        buf[rows, pos] = np.where(transpose, b, sub)
+        t = rows[transpose]
+        buf[t, pos[transpose] + 1] = a[transpose]
+    return buf.view("S18").ravel().astype("U18")
+
+
+def _homophones(names: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each name with one given-name character replaced by a homophone, where it has one."""
+    import random
+    r = random.Random(int(rng.integers(0, 2 ** 31)))
+    out = [nm.homophone_variant(x, r) or x for x in names.tolist()]
+    return np.array(out, dtype=object).astype(str) if out else names
+
+
+def _traditional(names: np.ndarray) -> np.ndarray:
+    out = [nm.to_traditional(x) for x in names.tolist()]
+    return np.array(out, dtype=object).astype(str) if out else names
+
+
+def _mess_people(rng: np.random.Generator, ids: np.ndarray, names: np.ndarray, scale: float = 1.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, names, xueji ids) with MESS sprinkled: typo'd IDs carry their typo into the 学籍号
+    (the number was registered with it); garbage IDs keep the real 学籍号."""
+    n = len(ids)
+    ids = ids.astype("U18").copy()
+    xj = ids.copy()
+    roll = rng.random(n)
+    edges = np.cumsum([MESS["typo"], MESS["two_typos"], MESS["garbage_id"]]) * scale
+    typo = roll < edges[0]
+    two = (roll >= edges[0]) & (roll < edges[1])
+    garbage = (roll >= edges[1]) & (roll < edges[2])
+    ids[typo] = _id_typos(ids[typo], rng)
+    ids[two] = _id_typos(ids[two], rng, two=True)
+    xj[typo | two] = ids[typo | two]
+    out_ids = ids.astype(object)
+    out_ids[garbage] = GARBAGE_IDS[rng.integers(0, len(GARBAGE_IDS), int(garbage.sum()))]
+    names = names.astype(object).copy()
+    roll = rng.random(n)
+    homo = roll < MESS["homophone"] * scale
+    trad = (roll >= MESS["homophone"] * scale) & (roll < (MESS["homophone"] + MESS["traditional"]) * scale)
+    names[homo] = _homophones(names[homo].astype(str), rng)
+    names[trad] = _traditional(names[trad].astype(str))
+    return out_ids.astype(str), names.astype(str), xj
+
+
+def _excel_numbers(ids: np.ndarray) -> np.ndarray:
+    """What Excel stores for IDs typed into General cells: 15 significant digits, as the XML shows them
+    (``3.41021200501011E+17``)."""
+    vals = (ids.astype(np.int64) + 500) // 1000 * 1000
+    return np.array([f"{float(v):.14E}" for v in vals.tolist()], dtype=object).astype(str)
+
+
 def _writer(path: Path, sheet: str, titles: list[str], headers: list[str], id_cols: set[int]):
     w = FastXlsx(path, sheet, titles, headers, id_cols)
     return w, w, None
 
 
-def _write_rows(ws, r0, columns: list) -> None:
-    ws.rows(columns)
+def _write_rows(ws, r0, columns: list, numeric: dict[int, np.ndarray] | None = None) -> None:
+    ws.rows(columns, numeric)
 
 
 def _mess_ids(ids: np.ndarray, rng: np.random.Generator, rate: float = 0.02) -> np.ndarray:
@@ -474,20 +565,35 @@ def task_roster(out: str, s: int) -> int:
     titles = [f"{name}2020年秋季学期学生名册"] if s % 2 else []
     path = Path(out) / "rosters" / f"{name}_学生名册.xlsx"
     wb, ws, r = _writer(path, "学生名册", titles, headers, {3, 4})
+    # a few pupils listed twice (re-registration)
+    dup = sel[rng.random(len(sel)) < MESS["duplicate"]]
+    if len(dup):
+        sel = np.sort(np.concatenate([sel, dup]), kind="stable")
+        sel = sel[np.lexsort((d["cls"][sel], d["grade"][sel]))]
     pid = d["child_pid"][sel]
-    ids = d["all_ids"][pid]
-    xueji = np.char.add("G", ids) if st != "K" else np.full(len(sel), "")
+    ids, names, xj = _mess_people(rng, d["all_ids"][pid], d["all_names"][pid])
+    xueji = np.char.add("G", xj) if st != "K" else np.full(len(sel), "")
     gmask = rng.random(len(sel)) < 0.005
     id_col = _mess_ids(ids, rng)
     id_col = np.where(gmask & (st != "K"), "", id_col)
+    numeric = None
+    if s % NUMERIC_EVERY == NUMERIC_FIRST:
+        # IDs typed into General cells: stored as numbers, except IDs ending in X (Excel keeps them as
+        # text) and the ones that are not numbers at all; half the rows have no 学籍号
+        num = np.char.isdigit(ids) & (np.char.str_len(ids) == 18)
+        id_col = id_col.astype(object)
+        id_col[num] = _excel_numbers(ids[num])
+        id_col = id_col.astype(str)
+        numeric = {3: num}
+        xueji = np.where(rng.random(len(sel)) < 0.5, "", xueji)
     grades = np.array([_grade_text(st, int(g)) for g in d["grade"][sel]])
     classes = np.char.add(np.char.add(np.char.replace(grades, "年级", ""), "("),
                           np.char.add(d["cls"][sel].astype(str), ")班"))
     board = np.where(d["boarding"][sel], "住校", "走读") if st != "K" else np.full(len(sel), "")
     stat = (STATUS_CODES if v == 1 else STATUS_WORDS)[d["status"][sel]]
-    cols = [np.full(len(sel), name), d["all_names"][pid], np.where(d["all_male"][pid], "男", "女"), id_col, xueji,
+    cols = [np.full(len(sel), name), names, np.where(d["all_male"][pid], "男", "女"), id_col, xueji,
             grades, classes, board, stat]
-    _write_rows(ws, r, cols)
+    _write_rows(ws, r, cols, numeric)
     wb.close()
     return len(sel)
 
@@ -499,6 +605,9 @@ def task_national(out: str, part: int) -> int:
     c = p["nat_c"]
     st = d["stage"][c]
     sel = np.flatnonzero(np.isin(st, ["K", "P", "J"]) if part == 0 else np.isin(st, ["H", "V"]))
+    # a few payments entered twice (DUPLICATE)
+    dup = sel[rng.random(len(sel)) < MESS["duplicate"] * 2]
+    sel = np.sort(np.concatenate([sel, dup]), kind="stable")
     c = c[sel]
     items = p["nat_i"][sel]
     labels = np.array([(ITEM_LABEL_A if part == 0 else ITEM_LABEL_B)[i] for i in items])
@@ -511,8 +620,9 @@ def task_national(out: str, part: int) -> int:
                "学期"]
     name = "全国学生资助管理信息系统_学前及义务教育.xlsx" if part == 0 else "全国学生资助管理信息系统_高中阶段.xlsx"
     wb, ws, r = _writer(Path(out) / "national" / name, "资助发放明细", [], headers, {3, 4})
-    cols = [np.array(d["school_names"])[d["school"][c]], grades, d["all_names"][pid], _mess_ids(ids, rng),
-            np.where(d["stage"][c] == "K", "", np.char.add("G", ids)), labels, p["nat_h"][sel], amounts,
+    ids, names, xj = _mess_people(rng, ids, d["all_names"][pid], scale=0.5)
+    cols = [np.array(d["school_names"])[d["school"][c]], grades, names, _mess_ids(ids, rng),
+            np.where(d["stage"][c] == "K", "", np.char.add("G", xj)), labels, p["nat_h"][sel], amounts,
             np.where(prev, "2019-2020学年", "2020-2021学年"), np.where(prev, "春季学期", "秋季学期")]
     _write_rows(ws, r, cols)
     wb.close()
@@ -593,7 +703,8 @@ def generate_bench(out: Path, seed: int = 20201, factor: float = 1.0, truth: Pat
         "registry/ 人口库，national/ 全国资助系统，provincial/ 省建档立卡资助系统，rosters/ 各校名册，"
         "schools.xlsx 学校名单。\r\n".encode("utf-8-sig"))
     info = {
-        "generator": "jiaoyu_fupin.samplegen", "seed": seed, "scale": f"bench x{factor}",
+        "generator": "jiaoyu_fupin.samplegen", "bench_version": BENCH_VERSION, "seed": seed,
+        "scale": f"bench x{factor}", "mess": MESS,
         "semester": "2020秋", "school_year": 2020, "payout_semester": "2021春",
         "sizes": {"registry_rows": counts.get("registry", 0), "roster_rows": counts.get("roster", 0),
                   "schools": n_sch, "national_rows": counts.get("national", 0),
