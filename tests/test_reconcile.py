@@ -202,3 +202,13 @@ def test_split_by_school(county, tmp_path):
     files = sorted(p.name for p in (out / "按学校").iterdir())
     assert any(f.startswith("城关初中") for f in files)
     assert any(f.startswith("城关小学") for f in files)
+
+
+def test_failed_run_leaves_no_output_folder(county, tmp_path):
+    out = tmp_path / "never"
+    wb = openpyxl.load_workbook(county / "全国.xlsx")
+    wb.active.append(["城关初中", "张三", A, "神秘补助", "100", "2020-2021学年", "秋季学期", "建档立卡"])
+    wb.save(county / "全国.xlsx")
+    res = run(county, out)
+    assert res.exit_code == 2
+    assert not out.exists()

@@ -3,6 +3,8 @@ renderer. No reading, matching or workbook code lives here."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import sys
 from pathlib import Path
 
@@ -46,8 +48,22 @@ class FupinGroup(click.Group):
 
 
 def out_option(f):
+    """-o/--out, and: a run that fails leaves no output folder behind that it created itself."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        out = kwargs.get("out")
+        existed = out is None or Path(out).exists()
+        try:
+            return f(*args, **kwargs)
+        except BaseException:
+            if not existed:
+                with contextlib.suppress(OSError):
+                    Path(out).rmdir()     # only when still empty
+            raise
+
     return click.option("-o", "--out", "out", required=True, type=click.Path(path_type=Path),
-                        help="输出文件夹（不存在则新建；不能是输入文件所在的文件夹）。")(f)
+                        help="输出文件夹（不存在则新建；不能是输入文件所在的文件夹）。")(wrapper)
 
 
 def mask_option(f):
