@@ -246,15 +246,30 @@ def test_committed_sample_is_reproducible(sample):
 def test_bench_tiny(tmp_path):
     assert samplegen_main([str(tmp_path / "bench"), "--scale", "0.002", "--workers", "1"]) == 0
     info = json.loads((tmp_path / "bench" / "scenario.json").read_text(encoding="utf-8"))
-    assert info["sizes"]["roster_rows"] == 2000
+    # a few pupils are listed twice (MESS["duplicate"])
+    assert 2000 <= info["sizes"]["roster_rows"] <= 2020
     assert info["sizes"]["registry_rows"] == 400
-    rosters = list((tmp_path / "bench" / "rosters").iterdir())
+    assert info["bench_version"] >= 2 and info["mess"]
+    rosters = sorted((tmp_path / "bench" / "rosters").iterdir())
     assert len(rosters) == 13
-    for p in [*rosters[:3], *(tmp_path / "bench" / "national").iterdir(), *(tmp_path / "bench" / "registry").iterdir()]:
+    # the registry is clean; rosters and the national ledger carry a few percent of mess (ID typos,
+    # garbage IDs, numbers in the ID column of one school)
+    statuses: dict[str, int] = {}
+    numeric = 0
+    for p in [*rosters, *(tmp_path / "bench" / "national").iterdir(), *(tmp_path / "bench" / "registry").iterdir()]:
         sheets = read_sheets(p)
         rows = next(iter(sheets.values()))
         id_col, _ = _header_cols(rows)
         start = next(i for i, r in enumerate(rows) if r[id_col] in ID_HEADERS) + 1
         for r in rows[start:]:
             if r[id_col]:
-                assert idm.normalize(r[id_col])[0] == "valid", r
+                if isinstance(r[id_col], float):
+                    numeric += 1
+                status = idm.normalize(r[id_col])[0]
+                if p.parent.name == "registry":
+                    assert status == "valid", r
+                statuses[status] = statuses.get(status, 0) + 1
+    total = sum(statuses.values())
+    assert statuses["valid"] >= 0.9 * total
+    assert numeric > 20          # the numeric-ID school (every 37th from the 6th)
+    assert total - statuses["valid"] > numeric

@@ -331,8 +331,9 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
         idx = np.flatnonzero((first_col == j) & _unset(reason))
         if not len(idx):
             continue
-        firsts = arr[idx]
-        hit = np.fromiter((s.startswith(_ALL_PREFIXES) for s in firsts), dtype=bool, count=len(idx))
+        # once per distinct first cell (a roster's first column is often its school's name)
+        codes, uniq = pd.factorize(arr[idx])
+        hit = np.fromiter((s.startswith(_ALL_PREFIXES) for s in uniq), dtype=bool, count=len(uniq))[codes]
         for i in idx[hit]:
             reason[i] = REASON_TOTAL if arr[i].startswith(TOTAL_PREFIXES) else REASON_FOOTER
 

@@ -23,7 +23,7 @@ from jiaoyu_fupin.link.engine import combined_codes, link_records
 from jiaoyu_fupin.model import ROW, RowIssue, Table
 from jiaoyu_fupin.normalize.dates import _iso as _iso_date
 from jiaoyu_fupin.normalize.ids import normalize_id_arrays, xueji_arrays
-from jiaoyu_fupin.normalize.names import normalize_names_array, pinyin_keys_array
+from jiaoyu_fupin.normalize.names import names_and_keys_array
 from jiaoyu_fupin.normalize.values import map_distinct
 
 Progress = Callable[[str, int, int], None]
@@ -100,9 +100,7 @@ def _normalized(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         "prefix14": ids["id_prefix14"], "id_sex": ids["id_sex"]}
     xueji_id, from_xj = xueji_arrays(cols["xueji_no"])
     new["xueji_id"] = xueji_id
-    names = normalize_names_array(cols["name"])
-    new["name_n"] = names
-    new["pinyin"] = pinyin_keys_array(names)
+    new["name_n"], new["pinyin"] = names_and_keys_array(cols["name"])
     birth = ids["id_birth"]
     # an ID whose date is real but whose checksum is wrong still gives a birth date
     from_col = map_distinct(cols["birth_date"], _iso_date, dtype="object").to_numpy(dtype=object)
@@ -207,7 +205,8 @@ def link_frames(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         "group": group,
     })
     rg = pd.DataFrame({
-        "rid": reg["rid"], "name": reg["name_norm"], "pinyin": reg["pinyin"], "birth": reg["birth"],
+        "rid": reg["rid"], "id_status": reg["id_status"], "name": reg["name_norm"], "pinyin": reg["pinyin"],
+        "birth": reg["birth"],
         "prefix14": reg["prefix14"], "village": reg["village_n"], "township": reg["township_n"],
         "household_no": reg["household_no"],
     })

@@ -332,10 +332,23 @@ def normalize_names_array(values: Any) -> np.ndarray:
     """:func:`normalize_name` of each value (object array; '' for missing), once per distinct
     value. A name of plain characters that the t2s table leaves alone — nearly every name — is
     its own normal form and keeps its string object."""
+    codes, uniq = _distinct(values)
+    return _normalize_distinct(uniq)[codes]
+
+
+def names_and_keys_array(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`normalize_names_array`, :func:`pinyin_keys_array` of it) with one pass over the
+    rows: both are worked out on the distinct values."""
+    codes, uniq = _distinct(values)
+    norm = _normalize_distinct(uniq)
+    return norm[codes], pinyin_keys_array(norm)[codes]
+
+
+def _normalize_distinct(uniq: list) -> np.ndarray:
+    """normalize_name of each distinct value, plus '' (for missing) at the end."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    codes, uniq = _distinct(values)
     out = np.empty(len(uniq) + 1, dtype=object)
     out[-1] = ""
     if uniq:
@@ -350,7 +363,7 @@ def normalize_names_array(values: Any) -> np.ndarray:
         out[idx[~touched]] = [n for n, t in zip(names_, touched.tolist()) if not t]
         for i in np.concatenate([idx[touched], np.flatnonzero(~plain)]).tolist():
             out[i] = normalize_name(uniq[i])
-    return out[codes]
+    return out
 
 
 def pinyin_keys_array(normalized: Any) -> np.ndarray:
@@ -549,13 +562,17 @@ def _normalized_codes(s: pd.Series, normalized: bool = False) -> tuple[np.ndarra
     return codes, list(nuniq)
 
 
-def name_agreements(a: Any, b: Any, *, normalized: bool = False) -> pd.Series:
+def name_agreements(a: Any, b: Any, *, normalized: bool = False, keys: tuple[Any, Any] | None = None
+                    ) -> pd.Series:
     """Vectorised :func:`name_agreement` over aligned (positional) pairs; result has ``a``'s index.
 
     Work is done on distinct normalised pairs; equality and pinyin-key equality are vectorised,
     edit similarity uses rapidfuzz ``cpdist``; only pairs left undecided reach Python rules.
-    ``normalized=True``: both columns already hold :func:`normalize_name` output (skips it).
+    ``normalized=True``: both columns already hold :func:`normalize_name` output (skips it);
+    ``keys``: their :func:`pinyin_key` values, aligned with ``a`` and ``b`` (needs ``normalized``).
     """
+    if keys is not None and not normalized:
+        raise ValueError("name_agreements: keys need normalized names")
     sa = a if isinstance(a, pd.Series) else pd.Series(list(a), dtype=object)
     sb = b if isinstance(b, pd.Series) else pd.Series(list(b), dtype=object)
     if len(sa) != len(sb):
@@ -572,9 +589,30 @@ def name_agreements(a: Any, b: Any, *, normalized: bool = False) -> pd.Series:
     def fill(names_: list[str], idx: np.ndarray, func, dtype=object, default: Any = "") -> np.ndarray:
         """func(name) for the distinct names at ``idx`` only (most pairs are decided early)."""
         out = np.full(len(names_), default, dtype=dtype)
-        for i in np.unique(idx).tolist():
-            out[i] = func(names_[i])
+        u = np.unique(idx)
+        if len(u):
+            vals = [func(names_[i]) for i in u.tolist()]
+            if dtype is object:
+                arr = np.empty(len(vals), dtype=object)
+                arr[:] = vals
+                out[u] = arr
+            else:
+                out[u] = vals
         return out
+
+    def given_keys(codes: np.ndarray, size: int, keys_: Any) -> list | None:
+        """The pinyin key of each distinct name from keys the caller aligned with the pairs."""
+        if keys_ is None:
+            return None
+        k = np.asarray(keys_, dtype=object)
+        out = [""] * size
+        _, first = np.unique(codes, return_index=True)
+        for c, i in zip(codes[first].tolist(), first.tolist()):
+            out[c] = k[i]
+        return out
+
+    known_a = given_keys(ca, len(ua), keys[0] if keys is not None else None)
+    known_b = given_keys(cb, len(ub), keys[1] if keys is not None else None)
 
     all_a, all_b = np.arange(len(na_)), np.arange(len(nb_))
     len_a, len_b = fill(na_, all_a, len, np.int64, 0), fill(nb_, all_b, len, np.int64, 0)
@@ -583,8 +621,8 @@ def name_agreements(a: Any, b: Any, *, normalized: bool = False) -> pd.Series:
     same = fill(na_, all_a, str.casefold)[ia] == fill(nb_, all_b, str.casefold)[ib]
     rest = ~(empty | same)
     homo = np.zeros(len(puniq), dtype=bool)
-    keys_a = fill(na_, ia[rest], _key_normalized)
-    keys_b = fill(nb_, ib[rest], _key_normalized)
+    keys_a = np.array(known_a + [""], dtype=object)[:-1] if known_a is not None else fill(na_, ia[rest], _key_normalized)
+    keys_b = np.array(known_b + [""], dtype=object)[:-1] if known_b is not None else fill(nb_, ib[rest], _key_normalized)
     homo[rest] = keys_a[ia[rest]] == keys_b[ib[rest]]
     result = np.full(len(puniq), DIFFERENT, dtype=object)
     undecided = ~(empty | same | homo)
@@ -594,10 +632,14 @@ def name_agreements(a: Any, b: Any, *, normalized: bool = False) -> pd.Series:
     latin = undecided & (fill(na_, ua_need, _has_latin, bool, False)[ia] | fill(nb_, ub_need, _has_latin, bool, False)[ib])
     for i in np.flatnonzero(latin):  # names in pinyin: rare, scalar rules
         result[i] = _agreement_normalized(pa[i], pb[i])
-    A = {"loose": fill(na_, ua_need, lambda x: _loose_from_key(_key_normalized(x))),
+    def loose_of(keys_: np.ndarray, names_: list[str], need: np.ndarray) -> np.ndarray:
+        return fill(list(range(len(names_))), need, lambda i: _loose_from_key(keys_[i] if keys_[i] or not names_[i]
+                                                                               else _key_normalized(names_[i])))
+
+    A = {"loose": loose_of(keys_a, na_, ua_need),
          "first": fill(na_, ua_need, lambda x: x[:1]), "last": fill(na_, ua_need, lambda x: x[-1:]),
          "rare": fill(na_, ua_need, _has_rare, bool, False)}
-    B = {"loose": fill(nb_, ub_need, lambda x: _loose_from_key(_key_normalized(x))),
+    B = {"loose": loose_of(keys_b, nb_, ub_need),
          "first": fill(nb_, ub_need, lambda x: x[:1]), "last": fill(nb_, ub_need, lambda x: x[-1:]),
          "rare": fill(nb_, ub_need, _has_rare, bool, False)}
     han = undecided & ~latin

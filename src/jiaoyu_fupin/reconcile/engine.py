@@ -643,12 +643,22 @@ def account(prep: Prepared, rec: pd.DataFrame) -> dict:
                              "person": prep.reg_rows["person"].to_numpy(), "rid": prep.reg_rows["rid"].to_numpy(dtype=object),
                              "name_n": prep.reg_rows["name_n"].to_numpy(dtype=object)})
     reg_by_table = dict(tuple(reg_slim.groupby("table", sort=False)))
-    rec_slim = pd.DataFrame({"table": rec["table"].to_numpy(),
-                             "skip_reason": (rec["skip_reason"].astype(object).fillna("").to_numpy()
-                                             if "skip_reason" in rec.columns else np.full(len(rec), "", dtype=object)),
-                             "link_status": rec["link_status"].to_numpy(dtype=object)})
-    rec_by_table = dict(tuple(rec_slim.groupby("table", sort=False)))
-    empty_rec = rec_slim.iloc[:0]
+    # records: counts per (table, link status) with one bincount; skip reasons per table
+    tables = rec["table"].to_numpy().astype(np.int64)
+    skip = (rec["skip_reason"].astype(object).fillna("").to_numpy(dtype=object)
+            if "skip_reason" in rec.columns else np.full(len(rec), "", dtype=object))
+    live = skip == ""
+    statuses = ("linked", "none", "review", "invalid")
+    status_code = pd.Categorical(rec["link_status"].to_numpy(dtype=object), categories=list(statuses)).codes
+    n_tables = max(len(prep.table_list), int(tables.max()) + 1 if len(tables) else 0)
+    counts = np.bincount(tables[live] * 5 + np.where(status_code[live] < 0, 4, status_code[live]),
+                         minlength=n_tables * 5).reshape(n_tables, 5)
+    skipped_by_table: dict[int, pd.Series] = {}
+    off = np.flatnonzero(~live)
+    if len(off):
+        for ti in np.unique(tables[off]).tolist():
+            rows_off = off[tables[off] == ti]
+            skipped_by_table[ti] = pd.Series(skip[rows_off], dtype=object).value_counts()
     for ti, (role, t) in enumerate(prep.table_list):
         entry = {"role": role, "file": t.file, "sheet": t.sheet, "path": t.path, "header_row": t.header_row,
                  "source": t.source, "read": t.rows_read, "skipped": {}, "rejected": {}}
@@ -666,16 +676,14 @@ def account(prep: Prepared, rec: pd.DataFrame) -> dict:
             if no_id:
                 entry["rejected"]["建档立卡库中该人员缺少证件号，无法比对"] = no_id
         elif role != "schools":
-            rows = rec_by_table.get(ti, empty_rec)
-            skip = rows["skip_reason"]
-            for reason, n in skip[skip != ""].value_counts().items():
-                entry["skipped"][reason] = int(n)
-            live = rows[skip == ""]
-            st = live["link_status"]
-            entry["linked"] = int((st == "linked").sum())
-            entry["unlinked_legitimate"] = int((st == "none").sum())
-            entry["needs_review"] = int((st == "review").sum())
-            entry["invalid_id"] = int((st == "invalid").sum())
+            if ti in skipped_by_table:
+                for reason, n in skipped_by_table[ti].items():
+                    entry["skipped"][reason] = int(n)
+            c = counts[ti] if ti < len(counts) else np.zeros(5, dtype=np.int64)
+            entry["linked"] = int(c[0])
+            entry["unlinked_legitimate"] = int(c[1])
+            entry["needs_review"] = int(c[2])
+            entry["invalid_id"] = int(c[3])
         else:
             entry["used"] = len(t.df)
         parts = sum(entry["skipped"].values()) + sum(entry["rejected"].values())
