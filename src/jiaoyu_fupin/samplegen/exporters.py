@@ -443,12 +443,15 @@ def status_text(s: str, style: str = "word") -> str:
     return s
 
 
-def money(amount: Decimal, style: str) -> object:
+def money(yuan: Decimal, style: str) -> object:
+    """How a synthetic export writes an amount. ``number`` imitates a system that stores amounts
+    as spreadsheet number cells (a double in the file): the one place the generator hands money
+    to a float, because that is what the real exports contain; fupin reads it back to Decimal."""
     if style == "number":
-        return float(amount)
+        return float(yuan)
     if style == "comma":
-        return f"{amount:,.2f}"
-    return f"{amount:.2f}"
+        return f"{yuan:,.2f}"
+    return f"{yuan:.2f}"
 
 
 # ----------------------------------------------------------------------------------------------
