@@ -39,7 +39,7 @@ sample: $(STAMP)
 	$(BIN)/python -m jiaoyu_fupin.samplegen $(SAMPLE) --truth tests/data/sample_truth
 
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

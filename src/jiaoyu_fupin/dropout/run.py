@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jiaoyu_fupin import __version__
 from jiaoyu_fupin.dropout.engine import DropoutResult, default_school_year, dropout_check
-from jiaoyu_fupin.dropout.workbook import place, write_main_workbook, write_village_workbook
+from jiaoyu_fupin.dropout.workbook import CHILD_COLUMNS, child_rows, place, write_main_workbook, write_village_workbook
 from jiaoyu_fupin.errors import InputError, UsageError
 from jiaoyu_fupin.io.columns_config import load_columns
 from jiaoyu_fupin.link.prepare import prepare
@@ -137,8 +137,17 @@ def _run_dropout(*, registry, roster, school_year, home_education, elsewhere, pr
         pairs, sections = explanation(info)
         sections = [_role_labels(s) for s in sections if s.heading != "输出文件"]
         main_meta = meta + [p for p in pairs if p[0] not in ("命令", "程序版本")]
-        outputs.append(write_main_workbook(out / workbook_name(year), result, meta=main_meta, sections=sections,
-                                           rejected=all_rejected(prep), mask_ids=mask_ids))
+        rejected = all_rejected(prep)
+        wb_path = out / workbook_name(year)
+        # a ledger too long to work with in Excel is also written as CSV (ledgers.LEDGER_CSV_ROWS)
+        long_sheets = [("适龄儿童排查台账", CHILD_COLUMNS, child_rows(result.children), len(result.children)),
+                       ("无法识别", ledgers.REJECTED_COLUMNS, ledgers.rejected_rows(rejected), len(rejected))]
+        big = [f"{wb_path.stem}_{name}.csv" for name, _, _, n in long_sheets if n > ledgers.LEDGER_CSV_ROWS]
+        if big:
+            main_meta.append((f"超过 {ledgers.LEDGER_CSV_ROWS:,} 行的台账另存为 CSV", "、".join(big)))
+        outputs.append(write_main_workbook(wb_path, result, meta=main_meta, sections=sections,
+                                           rejected=rejected, mask_ids=mask_ids))
+        outputs.extend(ledgers.large_ledger_csvs(out, wb_path.stem, long_sheets, mask_ids=mask_ids))
         if split_by == "village":
             outputs.extend(_write_villages(out / VILLAGE_DIR, result, meta, mask_ids))
     if on_progress:

@@ -267,13 +267,13 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             st.link(pairs["rec"].to_numpy(), pairs["reg"].to_numpy(), XUEJI, mism)
 
     # ---- 3. one-substitution / adjacent-transposition typos ------------------------------------
-    open_ = st.open_mask() & rec["id_status"].isin(["bad_checksum", "bad_date"]).to_numpy() \
-        & (rec["id"].str.len() == 18).to_numpy()
+    open_ = st.open_mask() & rec["id_status"].isin(["bad_checksum", "bad_date"]).to_numpy()
+    ids = rec["id"].to_numpy(dtype=object)
+    cand = np.flatnonzero(open_)
+    open_[cand[np.fromiter((len(v) != 18 for v in ids[cand].tolist()), dtype=bool, count=len(cand))]] = False
     if open_.any():
         rows = []
-        ids = rec["id"].to_numpy()
-        reg_set = reg_pos.set_index("rid")["reg"]
-        reg_ids = set(reg_set.index)
+        reg_ids = set(rid_text.tolist())
         for i in np.flatnonzero(open_):
             s = ids[i]
             variants = set()
@@ -359,6 +359,15 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     open_ = st.open_mask() & (rec["birth"] != "").to_numpy() & (rec["name"] != "").to_numpy()
     if open_.any():
         idx = np.flatnonzero(open_)
+        # only records whose (birth date, pinyin) some registry person has can pair: find them with
+        # integer codes first, then merge just those (same rows, same order as merging them all)
+        rb, rp = reg["birth"].to_numpy(dtype=object), reg["pinyin"].to_numpy(dtype=object)
+        has_birth = rb != ""
+        lb, lp = rec["birth"].to_numpy(dtype=object)[idx], rec["pinyin"].to_numpy(dtype=object)[idx]
+        bcodes, _ = pd.factorize(np.concatenate([lb, rb[has_birth]]))
+        pcodes, puniq = pd.factorize(np.concatenate([lp, rp[has_birth]]))
+        keys = bcodes.astype(np.int64) * (len(puniq) + 1) + pcodes
+        idx = idx[np.isin(keys[:len(idx)], keys[len(idx):])]
         left = pd.DataFrame({"rec": idx, "birth": rec["birth"].to_numpy()[idx],
                              "pinyin": rec["pinyin"].to_numpy()[idx],
                              "group": rec["group"].to_numpy()[idx]})
@@ -439,5 +448,6 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         & (rec["xueji_id"] == "").to_numpy()
     st.status[invalid] = "invalid"
 
-    return pd.DataFrame({"reg": st.reg, "method": st.method, "score": st.score, "status": st.status,
-                         "mismatch": st.mismatch, "candidates": st.candidates})
+    obj = lambda a: pd.Series(a, dtype=object, copy=False)   # noqa: E731 - keep object columns
+    return pd.DataFrame({"reg": st.reg, "method": obj(st.method), "score": st.score, "status": obj(st.status),
+                         "mismatch": obj(st.mismatch), "candidates": obj(st.candidates)}, copy=False)

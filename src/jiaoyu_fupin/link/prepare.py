@@ -189,21 +189,29 @@ def link_frames(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     # records of one file and sheet (a ledger: of one item and semester too) form a group; the
     # group is an integer code of those values
     ledger = rec["role"].isin(["national", "provincial"]).to_numpy()
-    parts = [rec["file"].to_numpy(dtype=object), rec["sheet"].to_numpy(dtype=object)]
+    # (file, sheet) per table, then per row through the table number
+    tables = rec["table"].to_numpy().astype(np.int64)
+    group = np.zeros(len(rec), dtype=np.int64)
+    if len(rec):
+        t_ids, t_first = np.unique(tables, return_index=True)
+        pair_codes = combined_codes([rec["file"].to_numpy(dtype=object)[t_first],
+                                     rec["sheet"].to_numpy(dtype=object)[t_first]])[0]
+        per_table = np.zeros(int(t_ids.max()) + 1, dtype=np.int64)
+        per_table[t_ids] = pair_codes
+        group = per_table[tables]
     if ledger.any():
-        item = np.where(ledger, rec["item"].to_numpy(dtype=object), None)
-        semyear = np.full(len(rec), None, dtype=object)
         lp = np.flatnonzero(ledger)
-        semyear[lp] = [str(a) + str(b) for a, b in zip(rec["semester"].to_numpy(dtype=object)[lp].tolist(),
-                                                       rec["school_year"].to_numpy(dtype=object)[lp].tolist())]
-        parts += [np.where(ledger, "L", "R").astype(object), item, semyear]
-    group = combined_codes(parts)[0] if len(rec) else np.zeros(0, dtype=np.int64)
+        semyear = np.array([str(a) + str(b) for a, b in zip(rec["semester"].to_numpy(dtype=object)[lp].tolist(),
+                                                            rec["school_year"].to_numpy(dtype=object)[lp].tolist())],
+                           dtype=object)
+        sub = combined_codes([group[lp], rec["item"].to_numpy(dtype=object)[lp], semyear])[0]
+        group[lp] = group.max() + 1 + sub   # ledger groups never equal a file's group
     lr = pd.DataFrame({
         "id": rec["id"], "id_status": rec["id_status"], "birth": rec["birth"], "prefix14": rec["prefix14"],
         "xueji_id": rec["xueji_id"], "name": rec["name_n"], "pinyin": rec["pinyin"],
         "school": rec["school_n"], "village": rec["village_n"], "township": rec["township_n"],
         "group": group,
-    })
+    }, copy=False)
     rg = pd.DataFrame({
         "rid": reg["rid"], "id_status": reg["id_status"], "name": reg["name_norm"], "pinyin": reg["pinyin"],
         "birth": reg["birth"],

@@ -177,10 +177,10 @@ def _ascii_rows(values, width: int) -> np.ndarray:
 def _shared_text(keys: np.ndarray, render) -> np.ndarray:
     """Object array of ``render(key)`` per element, one str object per distinct key (a million
     rows of a few thousand dates must not hold a million string objects)."""
-    uniq, inverse = np.unique(keys, return_inverse=True)
+    codes, uniq = pd.factorize(keys)
     texts = np.empty(len(uniq), dtype=object)
     texts[:] = [render(k) for k in uniq.tolist()]
-    return texts[inverse.ravel()]
+    return texts[codes]
 
 
 def _digits_value(digits: np.ndarray) -> np.ndarray:
@@ -204,14 +204,17 @@ def normalize_id_arrays(raw) -> dict[str, np.ndarray]:
     out = {c: np.full(n, "", dtype=object) for c in COLUMNS}
     done = np.zeros(n, dtype=bool)
     # already clean, or clean after the repairs normalize_id makes (same result as its slow path)
-    as_str = pd.Series(uniq, dtype="str")
-    clean = as_str.str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
-    repaired = ~clean & as_str.str.fullmatch(r"'?[0-9]{17}[0-9Xx]").to_numpy(dtype=bool)
+    clean = pd.Series(uniq, dtype="str").str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
+    others = np.flatnonzero(~clean)
+    repaired = np.zeros(n, dtype=bool)
+    if len(others):
+        repaired[others] = pd.Series([uniq[i] for i in others.tolist()], dtype="str").str.fullmatch(
+            r"'?[0-9]{17}[0-9Xx]").to_numpy(dtype=bool)
     idx = np.flatnonzero(clean | repaired)
     if len(idx):
         ids = np.empty(n, dtype=object)
-        ci, ri = np.flatnonzero(clean), np.flatnonzero(repaired)
-        ids[ci] = [uniq[i] for i in ci.tolist()]
+        ids[:] = uniq
+        ri = np.flatnonzero(repaired)
         ids[ri] = [uniq[i].lstrip("'").upper() for i in ri.tolist()]
         ids = ids[idx]
         buf = _ascii_rows(ids, 18)
@@ -224,25 +227,23 @@ def normalize_id_arrays(raw) -> dict[str, np.ndarray]:
         date_ok = _dates_ok(y, m, d)
         check_ok = check == buf[:, 17]
         zeros = (buf[:, 15] == 48) & (buf[:, 16] == 48) & (buf[:, 17] == 48)
-        status = np.where(~date_ok, "bad_date", np.where(check_ok, "valid", np.where(
-            zeros, "precision_lost", "bad_checksum")))
+        names = ("valid", "bad_date", "precision_lost", "bad_checksum")
+        status = np.where(~date_ok, 1, np.where(check_ok, 0, np.where(zeros, 2, 3)))
         region = _digits_value(digits[:, :6])
         ymd = _digits_value(digits[:, 6:14])
         out["id"][idx] = ids
-        for st in ("valid", "bad_date", "precision_lost", "bad_checksum"):
-            sel = status == st
-            out["id_status"][idx[sel]] = st
+        out["id_status"][idx] = np.array(names, dtype=object)[status]
         out["id_region"][idx] = _shared_text(region, lambda v: f"{v:06d}")
         dated = idx[date_ok]
         out["id_birth"][dated] = _shared_text(ymd[date_ok],
                                               lambda v: f"{v // 10000:04d}-{v // 100 % 100:02d}-{v % 100:02d}")
         out["id_prefix14"][dated] = _shared_text((region * 100_000_000 + ymd)[date_ok], lambda v: f"{v:014d}")
-        sexed = date_ok & (status != "precision_lost")
+        sexed = date_ok & (status != 2)
         sex = np.empty(int(sexed.sum()), dtype=object)
         sex[:] = "女"
         sex[digits[sexed, 16] % 2 == 1] = "男"
         out["id_sex"][idx[sexed]] = sex
-        out["id_note"][idx[status == "precision_lost"]] = "证件号末三位为000，疑似被 Excel 转成数字后丢失"
+        out["id_note"][idx[status == 2]] = "证件号末三位为000，疑似被 Excel 转成数字后丢失"
         done[idx] = True
     for i in np.flatnonzero(~done).tolist():
         info = normalize_id(uniq[i])

@@ -183,9 +183,15 @@ def _run_reconcile(*, registry, national, provincial, roster, semester, schools,
                 ("行数核对", "全部数据行均已计入" if result.accounting["ok"] else "存在未计入的数据行，请联系开发人员")]
         rejected = all_rejected(prep)
         wb_path = out / f"对账台账_{result.semester}.xlsx"
+        # a ledger too long to work with in Excel is also written as CSV (ledgers.LEDGER_CSV_ROWS)
+        long_sheets = ledgers.reconcile_ledger_sheets(result, item_names, rejected)
+        big = [f"{wb_path.stem}_{name}.csv" for name, _, _, n in long_sheets if n > ledgers.LEDGER_CSV_ROWS]
+        if big:
+            meta.append((f"超过 {ledgers.LEDGER_CSV_ROWS:,} 行的台账另存为 CSV", "、".join(big)))
         outputs.append(ledgers.write_reconcile_workbook(wb_path, result, policy=policy, item_names=item_names,
                                                         inputs_section=section, rejected=rejected, meta=meta,
                                                         mask_ids=mask_ids))
+        outputs.extend(ledgers.large_ledger_csvs(out, wb_path.stem, long_sheets, mask_ids=mask_ids))
         if split_by in ("school", "township"):
             from dataclasses import replace as dc_replace
             sub = out / ("按学校" if split_by == "school" else "按乡镇")

@@ -164,18 +164,11 @@ def _column_texts(values, guard: bool) -> list[str]:
     if texts and pd.api.types.infer_dtype(texts, skipna=False) != "string":   # not all text
         guard_str = [type(v) is str for v in texts]
         texts = [v if type(v) is str else _other_text(v, guard) for v in texts]
-    if guard and guard_str is None:
-        # once per distinct text
-        codes, uniq = pd.factorize(pd.Series(texts, dtype=object, copy=False))
-        fixed = ["'" + t if t and t[0] in _RISKY_START and needs_neutralising(t) else t for t in uniq]
-        if any(a is not b for a, b in zip(fixed, uniq)):
-            arr = np.empty(len(fixed), dtype=object)
-            arr[:] = fixed
-            texts = arr[codes].tolist()
-    elif guard:
+    if guard:
         risky = _RISKY_START
-        for i, t in enumerate(texts):
-            if t and t[0] in risky and guard_str[i] and needs_neutralising(t):
+        for i in [i for i, t in enumerate(texts) if t and t[0] in risky]:
+            t = texts[i]
+            if (guard_str is None or guard_str[i]) and needs_neutralising(t):
                 texts[i] = "'" + t
     joined = "".join(texts)
     if "," in joined or '"' in joined or "\r" in joined or "\n" in joined:

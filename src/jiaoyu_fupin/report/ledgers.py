@@ -31,20 +31,97 @@ def write_findings_csv(path: Path, findings: Iterable[Finding]) -> Path:
                      raw_columns={1, 8, 9, 11, 12})
 
 
+def _mapped(values: np.ndarray, func) -> np.ndarray:
+    """func of each value, worked out once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=False)
+    out = np.empty(len(uniques), dtype=object)
+    out[:] = [func(u) for u in uniques]
+    return out[codes]
+
+
 def write_links_csv(path: Path, rec: pd.DataFrame) -> Path:
+    from jiaoyu_fupin.report.csvout import neutralise
+
     linked = (rec["link_status"] == "linked").to_numpy()
     method = np.where(linked, rec["link_method"].to_numpy(dtype=object), "none").astype(object)
     score = np.where(linked, rec["link_score"].to_numpy(dtype=float), 0.0)
-    role = rec["role"].to_numpy(dtype=object)
+    # source, file and sheet are the same on every row of a table: neutralised once per table
+    tables = rec["table"].to_numpy().astype(np.int64)
+    per_table = {}
+    if len(rec):
+        t_ids, first = np.unique(tables, return_index=True)
+        role, file, sheet = (rec[c].to_numpy(dtype=object)[first] for c in ("role", "file", "sheet"))
+        for k, ti in enumerate(t_ids.tolist()):
+            per_table[ti] = (neutralise(str(SOURCE_WORDS.get(role[k], role[k]))), neutralise(str(file[k])),
+                             neutralise(str(sheet[k])))
+    lookup = np.empty((int(tables.max()) + 1 if len(tables) else 0, 3), dtype=object)
+    for ti, texts in per_table.items():
+        lookup[ti] = texts
+    cells = lookup[tables] if len(tables) else np.empty((0, 3), dtype=object)
     columns = [
-        np.array([SOURCE_WORDS.get(r, r) for r in role.tolist()], dtype=object),
-        rec["file"].to_numpy(dtype=object), rec["sheet"].to_numpy(dtype=object),
+        cells[:, 0], cells[:, 1], cells[:, 2],
         rec["row"].to_numpy().astype(np.int64), rec["id_number"].to_numpy(dtype=object),
         rec["name"].to_numpy(dtype=object), rec["registry_id"].to_numpy(dtype=object), method,
-        np.array([f"{x:.2f}" for x in score.tolist()], dtype=object),
+        _mapped(score, lambda x: f"{x:.2f}"),
     ]
-    # IDs, row numbers, methods and scores are the tool's own: never neutralised
-    return write_csv_columns(path, list(LINKS_COLUMNS), columns, raw_columns={3, 4, 6, 7, 8})
+    # IDs, row numbers, methods and scores are the tool's own, and source/file/sheet were
+    # neutralised above: only raw_name is checked here
+    return write_csv_columns(path, list(LINKS_COLUMNS), columns, raw_columns={0, 1, 2, 3, 4, 6, 7, 8})
+
+
+#: A ledger sheet holding more rows than this is also written as CSV next to the workbook (same
+#: columns, UTF-8 with BOM). Excel and WPS on a county office PC open, filter and scroll a sheet of
+#: a few hundred thousand rows very slowly (and one over Excel's 1,048,576 rows is split into parts,
+#: which the workbook does); a CSV of the same ledger can be filtered by a script or loaded into a
+#: database. Below the threshold the workbook alone is the ledger.
+LEDGER_CSV_ROWS = 100_000
+
+
+def write_ledger_csv(path: Path, columns: list, rows: Iterable, *, mask_ids: bool = False) -> Path:
+    """A ledger sheet's rows as CSV: the sheet's column headers; ID columns masked with
+    ``mask_ids`` like the workbook; money with two places; data text never run as a formula."""
+    from jiaoyu_fupin.report.mask import mask_id
+
+    id_cols = [i for i, c in enumerate(columns) if getattr(c, "kind", "") == "id"]
+    raw = {i for i, c in enumerate(columns) if getattr(c, "kind", "") in ("id", "money", "int", "date")}
+
+    def prepared():
+        for row in rows:
+            row = list(row)
+            if mask_ids:
+                for i in id_cols:
+                    if isinstance(row[i], str) and row[i]:
+                        row[i] = mask_id(row[i])
+            yield row
+    return write_csv(path, [getattr(c, "header", str(c)) for c in columns], prepared(), raw_columns=raw)
+
+
+def large_ledger_csvs(out: Path, stem: str, sheets: list[tuple[str, list, Iterable, int]], *,
+                      mask_ids: bool = False, threshold: int | None = None) -> list[Path]:
+    """Write ``out/<stem>_<sheet>.csv`` for each (sheet name, columns, rows, row count) with more
+    than ``threshold`` (default :data:`LEDGER_CSV_ROWS`) rows; the paths written."""
+    threshold = LEDGER_CSV_ROWS if threshold is None else threshold
+    written = []
+    for name, columns, rows, count in sheets:
+        if count > threshold:
+            written.append(write_ledger_csv(out / sanitize_filename(f"{stem}_{name}.csv"), columns, rows,
+                                            mask_ids=mask_ids))
+    return written
+
+
+def reconcile_ledger_sheets(result, item_names: dict[str, str], rejected: list[RowIssue]) -> list[tuple]:
+    """The reconcile workbook's long sheets (one per category, 无法识别) as (name, columns, rows,
+    count) for :func:`large_ledger_csvs`."""
+    by_cat: dict[str, list[Finding]] = defaultdict(list)
+    for f in result.findings:
+        by_cat[f.category].append(f)
+    out = []
+    for c in CATEGORY_ORDER:
+        fs = by_cat.get(c, [])
+        name = "待人工核对" if c == "NEEDS_REVIEW" else CATEGORY_LABELS[c]
+        out.append((name, FINDING_COLUMNS, (row for row in finding_rows(fs, item_names)), len(fs)))
+    out.append(("无法识别", REJECTED_COLUMNS, rejected_rows(rejected), len(rejected)))
+    return out
 
 
 FINDING_COLUMNS = [
