@@ -18,7 +18,6 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from jiaoyu_fupin.io import readers
 from jiaoyu_fupin.io.xlsx_fast import read_xlsx_fast
@@ -155,7 +154,7 @@ def test_normalize_id_arrays_matches_normalize_id():
     values = _id_corpus()
     got = normalize_id_arrays(np.array(values, dtype=object))
     for k, v in enumerate(values):
-        info = normalize_id(v if v is not None and v == v else "")
+        info = normalize_id("" if v is None or pd.isna(v) else v)
         expect = (info.id, info.status, info.region, info.birth, info.sex, info.prefix14, info.note)
         assert tuple(got[c][k] for c in idn.COLUMNS) == expect, v
 
@@ -164,7 +163,7 @@ def test_xueji_arrays_match_scalar_rules():
     values = _id_corpus()
     ids, births = xueji_arrays(np.array(values, dtype=object))
     for k, v in enumerate(values):
-        c = idn.clean_text("" if v is None or v != v else v)
+        c = idn.clean_text("" if v is None or pd.isna(v) else v)
         g = re.fullmatch(r"G([0-9]{17}[0-9X])", c)
         assert ids[k] == (g.group(1) if g else ""), v
         b = re.match(r"^[GJL][0-9]{6}([0-9]{4})([0-9]{2})([0-9]{2})", c)

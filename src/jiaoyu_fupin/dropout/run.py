@@ -15,13 +15,26 @@ from pathlib import Path
 
 from jiaoyu_fupin import __version__
 from jiaoyu_fupin.dropout.engine import DropoutResult, default_school_year, dropout_check
-from jiaoyu_fupin.dropout.workbook import CHILD_COLUMNS, child_rows, place, write_main_workbook, write_village_workbook
+from jiaoyu_fupin.dropout.workbook import (
+    CHILD_COLUMNS,
+    child_rows,
+    place,
+    write_main_workbook,
+    write_village_workbook,
+)
 from jiaoyu_fupin.errors import InputError, UsageError
 from jiaoyu_fupin.io.columns_config import load_columns
 from jiaoyu_fupin.link.prepare import prepare
 from jiaoyu_fupin.normalize.semesters import parse_school_year_arg
 from jiaoyu_fupin.policy import load_policy
-from jiaoyu_fupin.reconcile.run import ROLE_LABELS, CommandOutput, all_rejected, gc_paused, record_inputs, staged
+from jiaoyu_fupin.reconcile.run import (
+    ROLE_LABELS,
+    CommandOutput,
+    all_rejected,
+    gc_paused,
+    record_inputs,
+    staged,
+)
 from jiaoyu_fupin.report import ledgers
 from jiaoyu_fupin.report.outdir import RUN_JSON, prepare_out_dir
 from jiaoyu_fupin.report.runinfo import RunInfo, explanation, write_run_json

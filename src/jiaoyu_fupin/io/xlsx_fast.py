@@ -53,6 +53,8 @@ _DATETIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{
 _TYPE_ATTR = re.compile(rb'\st="([A-Za-z]+)"')
 _MERGE = re.compile(rb'<mergeCell\s+ref="([A-Z]+)([0-9]+)(?::([A-Z]+)([0-9]+))?"')
 _I64_MAX = 2 ** 63 - 1
+#: up to this many distinct values in a column, the text rules run in Python
+_SMALL = 256
 
 
 class _Bail(Exception):
@@ -179,8 +181,11 @@ def _sheet_columns(sh, xml: bytes, durations: bool) -> list[list[str]]:
         enc = arr.dictionary_encode()
         d = enc.dictionary
         uniq = d.to_pylist()
-        texts = list(uniq)
-        if uniq:
+        if len(uniq) <= _SMALL:
+            # io.cells rules per distinct value (cheaper than three Arrow calls on a short list)
+            texts = [cap_text(_text_from_str(u)) for u in uniq]
+        else:
+            texts = list(uniq)
             # io.cells rules (strip, ="…", leading apostrophe, length cap) only where they can
             # change something
             for u in np.flatnonzero(pc.match_substring_regex(d, _NEEDS_CLEANING).to_numpy(zero_copy_only=False)):

@@ -448,6 +448,6 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         & (rec["xueji_id"] == "").to_numpy()
     st.status[invalid] = "invalid"
 
-    obj = lambda a: pd.Series(a, dtype=object, copy=False)   # noqa: E731 - keep object columns
+    obj = lambda a: pd.Series(a, dtype=object, copy=False)   # keep object columns
     return pd.DataFrame({"reg": st.reg, "method": obj(st.method), "score": st.score, "status": obj(st.status),
                          "mismatch": obj(st.mismatch), "candidates": obj(st.candidates)}, copy=False)

@@ -16,12 +16,17 @@ from jiaoyu_fupin.link.engine import combined_codes, method_label
 from jiaoyu_fupin.link.prepare import Prepared
 from jiaoyu_fupin.normalize.semesters import Semester, parse_semesters
 from jiaoyu_fupin.normalize.values import (
-    boardings, enrolment_statuses, parse_amounts, parse_grades, parse_tiers, stages_from_school_names,
+    boardings,
+    enrolment_statuses,
+    parse_amounts,
+    parse_grades,
+    parse_tiers,
+    stages_from_school_names,
 )
 from jiaoyu_fupin.policy.model import IGNORED, Policy
 from jiaoyu_fupin.reconcile.findings import CATEGORY_ORDER, Finding, money
 
-ZERO = Decimal("0")
+ZERO = Decimal(0)
 
 
 @dataclass

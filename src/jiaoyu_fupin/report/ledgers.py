@@ -4,9 +4,9 @@ reconcile workbook (对账台账_<semester>.xlsx)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,11 @@ import pandas as pd
 from jiaoyu_fupin.link.engine import method_label
 from jiaoyu_fupin.model import RowIssue
 from jiaoyu_fupin.reconcile.findings import (
-    CATEGORY_LABELS, CATEGORY_ORDER, FINDINGS_COLUMNS, Finding, money,
+    CATEGORY_LABELS,
+    CATEGORY_ORDER,
+    FINDINGS_COLUMNS,
+    Finding,
+    money,
 )
 from jiaoyu_fupin.report.csvout import write_csv, write_csv_columns
 from jiaoyu_fupin.report.xlsx import SUM, Column, Section, WorkbookWriter, sanitize_filename

@@ -64,6 +64,7 @@ import re
 import shutil
 import tempfile
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -440,6 +441,33 @@ _X_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
 _NOT_PLAIN = re.compile("[\x00-\x1f\ufffe\uffff\ud800-\udfff&<>]|_x|\\s$")
 
 
+#: zlib level for the workbook's parts: 1 deflates sheet XML ~3x faster than the default 6 for
+#: files about a quarter larger (a 40,000-row ledger: 0.35 s instead of 1 s, 7.9 MB instead of 6.2).
+ZIP_LEVEL = 1
+
+
+class _LevelZipFile(zipfile.ZipFile):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", ZIP_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _fast_deflate():
+    """xlsxwriter packs the workbook with ``ZipFile(..., ZIP_DEFLATED)``: give it ZIP_LEVEL."""
+    import xlsxwriter.workbook as xw
+
+    original = getattr(xw, "ZipFile", None)
+    if original is not zipfile.ZipFile:
+        yield
+        return
+    xw.ZipFile = _LevelZipFile
+    try:
+        yield
+    finally:
+        xw.ZipFile = original
+
+
 def _supports_fast_path(ws: Worksheet) -> bool:
     return bool(getattr(ws, "constant_memory", False)) and all(
         hasattr(ws, a) for a in ("row_data_fh", "previous_row", "_write_single_row",
@@ -542,7 +570,8 @@ class WorkbookWriter:
         try:
             if self._row_data_bytes() > 3_500_000_000:
                 self._wb.use_zip64()
-            self._wb.close()
+            with _fast_deflate():
+                self._wb.close()
         except BaseException as exc:
             self.abort()
             if isinstance(exc, (OSError, xlsxwriter.exceptions.XlsxWriterException)):
