@@ -475,4 +475,4 @@ def _review_frame(rec: pd.DataFrame, roles: tuple[str, ...], reg: pd.DataFrame, 
                     "status": str(r.in_school_status or ""),
                     "note": "证件号中的出生日期无法识别，无法判断是否属于适龄儿童，请核对证件号", "candidates": []})
     cols = ["kind", "role", "file", "sheet", "row", "name", "raw_id", "school", "status", "note", "candidates"]
-    return pd.DataFrame(out, columns=cols)
+    return pd.DataFrame(out, columns=cols, dtype=object)   # object: the ledger iterates it row by row

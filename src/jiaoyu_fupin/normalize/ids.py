@@ -284,8 +284,9 @@ def xueji_arrays(raw) -> tuple[np.ndarray, np.ndarray]:
     clean = pd.Series(uniq, dtype="str").str.fullmatch(_G_CLEAN).to_numpy(dtype=bool)
     idx = np.flatnonzero(clean)
     if len(idx):
-        ids[idx] = [uniq[i][1:] for i in idx.tolist()]
-        dg = _ascii_rows(np.array([uniq[i][7:15] for i in idx.tolist()], dtype=object), 8).astype(np.int64) - 48
+        picked = [uniq[i] for i in idx.tolist()]
+        ids[idx] = [v[1:] for v in picked]
+        dg = _ascii_rows(picked, 19)[:, 7:15].astype(np.int64) - 48
         y = dg[:, 0] * 1000 + dg[:, 1] * 100 + dg[:, 2] * 10 + dg[:, 3]
         m = dg[:, 4] * 10 + dg[:, 5]
         d = dg[:, 6] * 10 + dg[:, 7]

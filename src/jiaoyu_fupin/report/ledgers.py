@@ -31,8 +31,9 @@ SOURCE_WORDS = {"roster": "roster", "national": "national", "provincial": "provi
 
 def write_findings_csv(path: Path, findings: Iterable[Finding]) -> Path:
     # id_number, amounts and sources are data, never neutralised
-    return write_csv(path, list(FINDINGS_COLUMNS), (f.csv_row() for f in findings),
-                     raw_columns={1, 8, 9, 11, 12})
+    rows = [f.csv_row() for f in findings]
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in FINDINGS_COLUMNS]
+    return write_csv_columns(path, list(FINDINGS_COLUMNS), columns, raw_columns={1, 8, 9, 11, 12})
 
 
 def _mapped(values: np.ndarray, func) -> np.ndarray:

@@ -416,6 +416,11 @@ def _to_decimal(v: object) -> Decimal | None:
     return None
 
 
+#: CJK Unified Ideographs and full-width forms: all East-Asian wide/full-width (checked below)
+_COMMON_WIDE = re.compile("[\u4e00-\u9fff\uff01-\uff60]")
+assert all(unicodedata.east_asian_width(chr(c)) in "WF" for c in (*range(0x4E00, 0xA000), *range(0xFF01, 0xFF61)))
+
+
 def display_width(s: str) -> int:
     """Width of ``s`` in Excel column units: East-Asian wide/full-width characters count 2; the
     longest line of multi-line text counts; only the first 120 characters are measured."""
@@ -424,7 +429,11 @@ def display_width(s: str) -> int:
     s = s[:120]
     if s.isascii():
         return len(s)
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+    rest = _COMMON_WIDE.sub("", s)
+    wide = len(s) - len(rest)
+    if not rest.isascii():
+        wide += sum(1 for ch in rest if unicodedata.east_asian_width(ch) in "WF")
+    return len(s) + wide
 
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,15}")
@@ -945,6 +954,10 @@ class WorkbookWriter:
 
     def _measure(self, row: Sequence[Any], cols: list[Column], widths: list[float]) -> None:
         for i, (col, v) in enumerate(zip(cols, row)):
+            if type(v) is str and col.kind == "text" and col.width is None:   # the common case
+                if v:
+                    widths[i] = max(widths[i], display_width(v) + 2)
+                continue
             if v is None or _missing(v) or col.width is not None:
                 continue
             if col.kind == "money":
