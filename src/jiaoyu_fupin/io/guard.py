@@ -53,6 +53,9 @@ MAX_EXPANDED_BYTES = 1_500_000_000
 #: A member expanding to more than RATIO_CHECK_BYTES must compress at most this many times.
 MAX_MEMBER_RATIO = 100
 RATIO_CHECK_BYTES = 50_000_000
+#: ``keep_xml`` keeps at most this much worksheet XML per workbook (beyond, the reader inflates
+#: the part again rather than hold a large workbook's XML all at once).
+KEEP_XML_MAX_BYTES = 64_000_000
 #: At most this many members in the zip (a real workbook has tens).
 MAX_ZIP_MEMBERS = 10_000
 #: Largest rectangle (rows × columns, first to last value) a worksheet may span.
@@ -152,6 +155,8 @@ class ZipCheck:
 
     sheets: dict[str, SheetExtent] = field(default_factory=dict)
     sheet_parts: dict[str, str] = field(default_factory=dict)   # sheet name -> part name
+    #: worksheet XML as inflated by the check (``keep_xml``), so the reader need not inflate it again
+    xml: dict[str, bytes] = field(default_factory=dict)
 
 
 class _Unusual(Exception):
@@ -160,10 +165,11 @@ class _Unusual(Exception):
 
 # ----------------------------------------------------------------------------- entry point
 
-def check_zip(zf: zipfile.ZipFile, name: str, *, scan_sheets: bool = True) -> ZipCheck:
+def check_zip(zf: zipfile.ZipFile, name: str, *, scan_sheets: bool = True, keep_xml: bool = False) -> ZipCheck:
     """Refuse (InputError naming ``name``) a zip workbook that is unsafe to hand to calamine.
 
     ``zf`` is open on the file.  Raises InputError; never returns a half-checked result.
+    ``keep_xml``: keep each worksheet's inflated XML in ``ZipCheck.xml``.
     """
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
@@ -178,6 +184,7 @@ def check_zip(zf: zipfile.ZipFile, name: str, *, scan_sheets: bool = True) -> Zi
     if xml_total > MAX_EXPANDED_BYTES:
         raise InputError(TOO_BIG_MSG.format(cap=human_size(MAX_EXPANDED_BYTES)), file=name)
     result = ZipCheck()
+    kept_bytes = 0
     worksheets = _worksheet_parts(zf, name) if scan_sheets else {}
     by_name = {i.filename: i for i in infos}
     for info in infos:
@@ -185,8 +192,12 @@ def check_zip(zf: zipfile.ZipFile, name: str, *, scan_sheets: bool = True) -> Zi
             continue
         sheet = worksheets.get(info.filename)
         if sheet is not None:
-            ext = _scan_part(zf, info, name, sheet=True)
+            kept: list[bytes] | None = [] if keep_xml else None
+            ext = _scan_part(zf, info, name, sheet=True, keep=kept)
             result.sheets[info.filename] = ext
+            if kept is not None and ext.fast and kept_bytes + info.file_size <= KEEP_XML_MAX_BYTES:
+                result.xml[info.filename] = b"".join(kept)
+                kept_bytes += info.file_size
         else:
             _scan_part(zf, info, name, sheet=False)
     for sheet_name, part in _sheet_names(zf, name, worksheets).items():
@@ -426,9 +437,10 @@ def _check_prolog(head: bytes, part: str, name: str, sheet: bool) -> None:
 # ----------------------------------------------------------------------------- scanning
 
 def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, sheet: bool,
-               precise: bool = False) -> SheetExtent:
+               precise: bool = False, keep: list[bytes] | None = None) -> SheetExtent:
     """Check one XML part's prolog and, for a worksheet, inflate it completely (size check) and
-    measure the cells it holds (``precise``: parse every reference, no coarse bounds)."""
+    measure the cells it holds (``precise``: parse every reference, no coarse bounds).
+    ``keep``: a list the worksheet's inflated content is appended to, in pieces."""
     ext = SheetExtent(info.filename, fast=sheet)
     scanner = _FastScan(ext, precise=precise) if sheet else None
     head = b""
@@ -450,15 +462,20 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, *, sheet: 
             pending.append(piece)
             pending_len += len(piece)
             if pending_len >= _BLOCK:
-                buf = carry + b"".join(pending)
+                joined = b"".join(pending)
+                if keep is not None:
+                    keep.append(joined)
+                buf = carry + joined
                 pending, pending_len = [], 0
                 scanner.block(buf, start=len(carry) - _OVERLAP if carry else 0, final=False)
                 carry = buf[-(_OVERLAP + _LOOKBACK):]
         if not checked:
             _check_prolog(head, info.filename, name, sheet)
         if scanner is not None:
-            scanner.block(carry + b"".join(pending), start=len(carry) - _OVERLAP if carry else 0,
-                          final=True)
+            joined = b"".join(pending)
+            if keep is not None:
+                keep.append(joined)
+            scanner.block(carry + joined, start=len(carry) - _OVERLAP if carry else 0, final=True)
     except _Unusual:
         ext = _exact_scan(zf, info, name)
     except _BadRef as exc:

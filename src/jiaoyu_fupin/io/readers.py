@@ -221,7 +221,9 @@ def _read_zip(p: Path, name: str) -> list[RawSheet]:
             if "mimetype" in names and zf.getinfo("mimetype").file_size < 1000:
                 mimetype = zf.read("mimetype")[:100]
             is_ods = not is_xlsx and b"opendocument.spreadsheet" in mimetype
-            check = guard.check_zip(zf, name, scan_sheets=is_xlsx) if (is_xlsx or is_ods) else None
+            # the fast .xlsx path reuses the worksheet XML the check inflates
+            keep = is_xlsx and p.suffix.lower() in (".xlsx", ".xlsm")
+            check = guard.check_zip(zf, name, scan_sheets=is_xlsx, keep_xml=keep) if (is_xlsx or is_ods) else None
     except InputError:
         raise
     except _ZIP_ERRORS:
@@ -230,7 +232,7 @@ def _read_zip(p: Path, name: str) -> list[RawSheet]:
         formulas = {sheet: frozenset(check.sheets[part].formula_refs)
                     for sheet, part in check.sheet_parts.items()
                     if part in check.sheets and check.sheets[part].formula_refs}
-        return _read_calamine(p, name, "xlsx" if is_xlsx else "ods", formulas)
+        return _read_calamine(p, name, "xlsx" if is_xlsx else "ods", formulas, check.xml)
     if any(n.startswith("word/") for n in names):
         raise NotSpreadsheetError("不是表格文件（这是 Word 文档），请提供 Excel 或 CSV 文件", file=name)
     if any(n.startswith("ppt/") for n in names):
@@ -294,14 +296,16 @@ _CALAMINE_EXTS = {"xlsx": (".xlsx", ".xlsm"), "xls": (".xls", ".xla"), "ods": ("
 
 
 def _read_calamine(p: Path, name: str, fmt: str,
-                   formulas: dict[str, frozenset[tuple[int, int]]] | None = None) -> list[RawSheet]:
+                   formulas: dict[str, frozenset[tuple[int, int]]] | None = None,
+                   sheet_xml: dict[str, bytes] | None = None) -> list[RawSheet]:
     import python_calamine as pc
 
     if fmt == "xlsx" and p.suffix.lower() in (".xlsx", ".xlsm"):
         # fastexcel, same text (xlsx_fast.py); None: anything unusual, read the exact way below
         from jiaoyu_fupin.io.xlsx_fast import read_xlsx_fast
 
-        fast = read_xlsx_fast(p, name)
+        fast = read_xlsx_fast(p, name, sheet_xml)
+        sheet_xml = None
         if fast is not None:
             for sheet in fast:
                 if formulas and sheet.sheet in formulas:

@@ -61,16 +61,17 @@ class _Bail(Exception):
     """Not a plain workbook: read it the exact way."""
 
 
-def read_xlsx_fast(path: Path, name: str):
+def read_xlsx_fast(path: Path, name: str, sheet_xml: dict[str, bytes] | None = None):
     """Every sheet of an .xlsx/.xlsm as ``RawSheet`` (same text as the python-calamine path), or
-    None when the file needs the exact path (see module docs)."""
+    None when the file needs the exact path (see module docs).  ``sheet_xml``: worksheet part ->
+    its XML, already inflated (by ``guard.check_zip``); other parts are read from the file."""
     try:
         import fastexcel  # noqa: F401
         import pyarrow  # noqa: F401
     except ImportError:
         return None
     try:
-        return _read(Path(path), name)
+        return _read(Path(path), name, sheet_xml or {})
     except (KeyboardInterrupt, SystemExit, MemoryError):
         raise
     except BaseException:  # noqa: BLE001 - _Bail, zip/XML trouble, fastexcel errors (incl. Rust panics)
@@ -125,7 +126,7 @@ def _workbook_sheets(zf: zipfile.ZipFile) -> list[tuple[str, str | None]]:
     return out
 
 
-def _read(p: Path, name: str):
+def _read(p: Path, name: str, sheet_xml: dict[str, bytes]):
     import fastexcel
 
     from jiaoyu_fupin.io.readers import RawSheet, _fill_merged, _trimmed
@@ -141,7 +142,9 @@ def _read(p: Path, name: str):
             if part is None:
                 out.append(RawSheet(name, sheet_name, [], skip_reason="图表或宏工作表，不含数据", fmt="xlsx"))
                 continue
-            xml = zf.read(part)
+            xml = sheet_xml.pop(part, None)
+            if xml is None:
+                xml = zf.read(part)
             sh = reader.load_sheet(sheet_name, header_row=None, skip_rows=0, dtypes="string")
             cols = _sheet_columns(sh, xml, durations)
             if not cols or not cols[0]:

@@ -63,12 +63,21 @@ class _State:
         self.reg = np.full(n, -1, dtype=np.int64)
         self.method = np.full(n, "none", dtype=object)
         self.score = np.zeros(n, dtype=float)
-        self.status = np.full(n, "none", dtype=object)
+        self.code = np.zeros(n, dtype=np.int8)    # index into STATUSES
         self.mismatch = np.full(n, "", dtype=object)
         self.candidates = np.full(n, "", dtype=object)
 
+    STATUSES = ("none", "linked", "review", "invalid")
+
+    @property
+    def status(self) -> np.ndarray:
+        return np.array(self.STATUSES, dtype=object)[self.code]
+
     def open_mask(self) -> np.ndarray:
-        return self.status == "none"
+        return self.code == 0
+
+    def linked_mask(self) -> np.ndarray:
+        return self.code == 1
 
     def link(self, idx, reg_idx, rule: Rule, mismatch) -> None:
         idx = np.asarray(idx, dtype=np.int64)
@@ -77,28 +86,35 @@ class _State:
         self.reg[idx] = np.asarray(reg_idx, dtype=np.int64)
         self.method[idx] = rule.method
         self.score[idx] = rule.score
-        self.status[idx] = "linked"
+        self.code[idx] = 1
         self.mismatch[idx] = mismatch
 
     def review(self, idx, candidates) -> None:
         idx = np.asarray(idx, dtype=np.int64)
         if not len(idx):
             return
-        self.status[idx] = "review"
+        self.code[idx] = 2
         self.method[idx] = "none"
         self.candidates[idx] = candidates
 
 
 def _agree(rec: pd.DataFrame, reg: pd.DataFrame, pairs: pd.DataFrame) -> np.ndarray:
     """name_agreements of the (rec, reg) pairs; both frames hold normalized names and their
-    pinyin keys (link.prepare)."""
+    pinyin keys (link.prepare).  Identical non-empty names (nearly every pair an ID links) are
+    ``same`` without further work."""
     ri, gi = pairs["rec"].to_numpy(), pairs["reg"].to_numpy()
     rn, gn = rec["name"].to_numpy(dtype=object)[ri], reg["name"].to_numpy(dtype=object)[gi]
+    out = np.empty(len(ri), dtype=object)
+    out[:] = "same"
+    todo = np.flatnonzero((rn != gn) | (rn == ""))
+    if not len(todo):
+        return out
     keys = None
     if "pinyin" in rec.columns and "pinyin" in reg.columns:
-        keys = (rec["pinyin"].to_numpy(dtype=object)[ri], reg["pinyin"].to_numpy(dtype=object)[gi])
-    return name_agreements(pd.Series(rn, dtype=object), pd.Series(gn, dtype=object), normalized=True,
-                           keys=keys).to_numpy()
+        keys = (rec["pinyin"].to_numpy(dtype=object)[ri[todo]], reg["pinyin"].to_numpy(dtype=object)[gi[todo]])
+    out[todo] = name_agreements(pd.Series(rn[todo], dtype=object), pd.Series(gn[todo], dtype=object),
+                                normalized=True, keys=keys).to_numpy(dtype=object)
+    return out
 
 
 def _mismatch_for_name(agreement: np.ndarray) -> np.ndarray:
@@ -193,15 +209,25 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     rec = rec.reset_index(drop=True)
     reg = reg.reset_index(drop=True)
     reg_pos = pd.DataFrame({"reg": np.arange(len(reg)), "rid": reg["rid"].to_numpy()})
+    # the ID statuses as small integer codes, looked up once (comparing a million object strings
+    # again for every rule costs more than the rules)
+    s_codes, s_names = pd.factorize(rec["id_status"].to_numpy(dtype=object), use_na_sentinel=False)
+    s_names = list(s_names)
+
+    def status_in(names) -> np.ndarray:
+        return np.isin(s_codes, [k for k, v in enumerate(s_names) if v in names])
+
+    def nonempty(col: str) -> np.ndarray:
+        return rec[col].to_numpy(dtype=object) != ""
 
     # ---- 1. exact normalized ID --------------------------------------------------------------
-    has_id = (rec["id"] != "") & rec["id_status"].isin(
-        ["valid", "converted_15", "bad_checksum", "bad_date", "precision_lost", "wrong_length"])
+    has_id = nonempty("id") & status_in(
+        {"valid", "converted_15", "bad_checksum", "bad_date", "precision_lost", "wrong_length"})
     rid_text = reg["rid"].to_numpy(dtype=object)
-    has_pos = np.flatnonzero(has_id.to_numpy())
+    has_pos = np.flatnonzero(has_id)
     # IDs whose status says 17 digits + digit/X need no check (registry: when the frame says)
     id18 = ["valid", "converted_15", "bad_checksum", "precision_lost"]
-    rec18 = rec["id_status"].isin(id18).to_numpy()[has_pos]
+    rec18 = status_in(set(id18))[has_pos]
     reg18 = reg["id_status"].isin(id18).to_numpy() if "id_status" in reg.columns else None
     pairs = _merge_on_text(has_pos, rec["id"].to_numpy(dtype=object)[has_pos], np.arange(len(reg)), rid_text,
                            "rec", "reg", clean=[rec18, reg18])
@@ -249,7 +275,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         st.link(single["rec"].to_numpy(), single["reg"].to_numpy(), EXACT, mism)
 
     # ---- 2. the ID a G 学籍号 carries -----------------------------------------------------------
-    open_ = st.open_mask() & (rec["xueji_id"] != "").to_numpy()
+    open_ = st.open_mask() & nonempty("xueji_id")
     if open_.any():
         pos = np.flatnonzero(open_)
         # a G 学籍号's ID is 17 digits + digit/X by construction
@@ -267,7 +293,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             st.link(pairs["rec"].to_numpy(), pairs["reg"].to_numpy(), XUEJI, mism)
 
     # ---- 3. one-substitution / adjacent-transposition typos ------------------------------------
-    open_ = st.open_mask() & rec["id_status"].isin(["bad_checksum", "bad_date"]).to_numpy()
+    open_ = st.open_mask() & status_in({"bad_checksum", "bad_date"})
     ids = rec["id"].to_numpy(dtype=object)
     cand = np.flatnonzero(open_)
     open_[cand[np.fromiter((len(v) != 18 for v in ids[cand].tolist()), dtype=bool, count=len(cand))]] = False
@@ -304,7 +330,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
 
     # registry person -> schools known so far (from linked roster-like records)
     def person_schools() -> pd.DataFrame:
-        linked = st.status == "linked"
+        linked = st.linked_mask()
         frame = pd.DataFrame({"reg": st.reg[linked], "school": rec["school"].to_numpy()[linked]})
         frame = frame[frame["school"] != ""].drop_duplicates()
         return frame
@@ -324,8 +350,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
         return school_ok, village_ok
 
     # ---- 4. precision-lost IDs: region + birth date + name (+ place) ---------------------------
-    open_ = st.open_mask() & (rec["id_status"] == "precision_lost").to_numpy() \
-        & (rec["prefix14"] != "").to_numpy()
+    open_ = st.open_mask() & status_in({"precision_lost"}) & nonempty("prefix14")
     if open_.any():
         left = pd.DataFrame({"rec": np.flatnonzero(open_), "prefix14": rec["prefix14"].to_numpy()[open_]})
         pairs = left.merge(pd.DataFrame({"prefix14": reg["prefix14"], "reg": np.arange(len(reg)),
@@ -343,7 +368,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
                                 "证件号被转成数字、丢失后几位，须以文本格式重新导出；姓名同音不同字",
                                 "证件号被转成数字、丢失后几位，须以文本格式重新导出")
                 st.link(one["rec"].to_numpy(), one["reg"].to_numpy(), FLOAT, mism)
-            rest = pairs[~pairs["rec"].isin(np.flatnonzero(st.status == "linked"))]
+            rest = pairs[~pairs["rec"].isin(np.flatnonzero(st.linked_mask()))]
             rest = rest[rest["agree"] != "different"]
             if len(rest):
                 c = _unique_candidates(rest)
@@ -352,11 +377,11 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
     # ---- 5. name + birth date + school / village ------------------------------------------------
     # a registry person already linked (by any rule) inside a group is not a candidate there
     def taken() -> pd.DataFrame:
-        linked = st.status == "linked"
+        linked = st.linked_mask()
         return pd.DataFrame({"group": rec["group"].to_numpy()[linked], "reg": st.reg[linked],
                              "taken": True}).drop_duplicates(["group", "reg"])
 
-    open_ = st.open_mask() & (rec["birth"] != "").to_numpy() & (rec["name"] != "").to_numpy()
+    open_ = st.open_mask() & nonempty("birth") & nonempty("name")
     if open_.any():
         idx = np.flatnonzero(open_)
         # only records whose (birth date, pinyin) some registry person has can pair: find them with
@@ -420,8 +445,7 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
                 st.review(c.index.to_numpy(), c["rids"].to_numpy())
 
     # ---- 6. what is left: candidates → review; unusable ID → invalid ---------------------------
-    open_ = st.open_mask() & ~rec["id_status"].isin(list(USABLE)).to_numpy() \
-        & (rec["name"] != "").to_numpy()
+    open_ = st.open_mask() & ~status_in(USABLE) & nonempty("name")
     if open_.any():
         idx = np.flatnonzero(open_)
         left = pd.DataFrame({"rec": idx, "pinyin": rec["pinyin"].to_numpy()[idx],
@@ -444,9 +468,8 @@ def link_records(rec: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
             st.review(c.index.to_numpy(), c["rids"].to_numpy())
 
     # an unusable or missing ID (without a G 学籍号 to stand in) and nobody to suggest
-    invalid = st.open_mask() & rec["id_status"].isin(list(UNUSABLE | {"empty"})).to_numpy() \
-        & (rec["xueji_id"] == "").to_numpy()
-    st.status[invalid] = "invalid"
+    invalid = st.open_mask() & status_in(UNUSABLE | {"empty"}) & ~nonempty("xueji_id")
+    st.code[invalid] = 3
 
     obj = lambda a: pd.Series(a, dtype=object, copy=False)   # keep object columns
     return pd.DataFrame({"reg": st.reg, "method": obj(st.method), "score": st.score, "status": obj(st.status),

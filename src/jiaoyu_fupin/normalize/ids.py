@@ -26,6 +26,8 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 STATUSES = ("valid", "converted_15", "precision_lost", "bad_checksum", "bad_date", "wrong_length", "empty")
 #: Statuses whose normalized ID can be trusted whole.
@@ -196,15 +198,17 @@ def normalize_id_arrays(raw) -> dict[str, np.ndarray]:
     columns. Work is done once per distinct value: 18-character IDs (after the formatting repairs
     every export needs: a leading apostrophe, a lowercase x) with numpy, everything else through
     ``normalize_id``."""
-    values = pd.Series(raw, dtype=object) if not isinstance(raw, pd.Series) else raw.astype("object")
-    values = values.where(values.notna(), "")
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    uniq = [u if type(u) is str else str(u) for u in uniques.tolist()]
+    values = raw.to_numpy(dtype=object) if isinstance(raw, pd.Series) else np.asarray(raw, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    # missing cells (None, NaN, NA) are '' (a last distinct value; '' may be there already)
+    codes = np.where(codes < 0, len(uniques), codes)
+    uniq = [u if type(u) is str else str(u) for u in uniques.tolist()] + [""]
     n = len(uniq)
     out = {c: np.full(n, "", dtype=object) for c in COLUMNS}
     done = np.zeros(n, dtype=bool)
     # already clean, or clean after the repairs normalize_id makes (same result as its slow path)
-    clean = pd.Series(uniq, dtype="str").str.fullmatch(r"[0-9]{17}[0-9X]").to_numpy(dtype=bool)
+    clean = pc.match_substring_regex(pa.array(uniq, type=pa.string()), r"^[0-9]{17}[0-9X]$").to_numpy(
+        zero_copy_only=False)
     others = np.flatnonzero(~clean)
     repaired = np.zeros(n, dtype=bool)
     if len(others):

@@ -333,26 +333,38 @@ def normalize_names_array(values: Any) -> np.ndarray:
     value. A name of plain characters that the t2s table leaves alone — nearly every name — is
     its own normal form and keeps its string object."""
     codes, uniq = _distinct(values)
-    return _normalize_distinct(uniq)[codes]
+    return _normalize_distinct(uniq)[0][codes]
 
 
 def names_and_keys_array(values: Any) -> tuple[np.ndarray, np.ndarray]:
     """(:func:`normalize_names_array`, :func:`pinyin_keys_array` of it) with one pass over the
     rows: both are worked out on the distinct values."""
     codes, uniq = _distinct(values)
-    norm = _normalize_distinct(uniq)
-    return norm[codes], pinyin_keys_array(norm)[codes]
+    plain = _plain_han_mask(uniq) if uniq else np.zeros(0, dtype=bool)
+    norm, kept = _normalize_distinct(uniq, plain)
+    # a plain name the t2s table left alone is its own normal form, so still plain: only the
+    # others need the pattern again
+    norm_plain = np.zeros(len(norm), dtype=bool)
+    norm_plain[:-1] = plain & kept
+    redo = np.flatnonzero(~norm_plain[:-1])
+    if len(redo):
+        norm_plain[redo] = _plain_han_mask([norm[i] for i in redo.tolist()])
+    return norm[codes], _pinyin_keys_distinct(norm, norm_plain)[codes]
 
 
-def _normalize_distinct(uniq: list) -> np.ndarray:
-    """normalize_name of each distinct value, plus '' (for missing) at the end."""
+def _normalize_distinct(uniq: list, plain: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """normalize_name of each distinct value, plus '' (for missing) at the end; and a mask of the
+    values that are their own normal form because they are plain characters t2s leaves alone.
+    ``plain``: :func:`_plain_han_mask` of ``uniq``, when the caller has it."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     out = np.empty(len(uniq) + 1, dtype=object)
     out[-1] = ""
+    kept = np.zeros(len(uniq), dtype=bool)
     if uniq:
-        plain = _plain_han_mask(uniq)
+        if plain is None:
+            plain = _plain_han_mask(uniq)
         idx = np.flatnonzero(plain)
         names_ = [uniq[i] for i in idx.tolist()]
         changing = sorted(c for c in set("".join(names_)) if _T2S[ord(c)] != c)
@@ -360,10 +372,12 @@ def _normalize_distinct(uniq: list) -> np.ndarray:
         if changing:
             touched = pc.match_substring_regex(pa.array(names_, type=pa.string()),
                                                "[" + "".join(changing) + "]").to_numpy(zero_copy_only=False)
-        out[idx[~touched]] = [n for n, t in zip(names_, touched.tolist()) if not t]
+        keep = idx[~touched]
+        out[keep] = [n for n, t in zip(names_, touched.tolist()) if not t]
+        kept[keep] = True
         for i in np.concatenate([idx[touched], np.flatnonzero(~plain)]).tolist():
             out[i] = normalize_name(uniq[i])
-    return out
+    return out, kept
 
 
 def pinyin_keys_array(normalized: Any) -> np.ndarray:
@@ -371,25 +385,37 @@ def pinyin_keys_array(normalized: Any) -> np.ndarray:
     per distinct name; names of plain characters column by column."""
     codes, uniq = _distinct(normalized)
     out = np.empty(len(uniq) + 1, dtype=object)
+    out[:-1] = uniq
     out[-1] = ""
+    plain = np.zeros(len(out), dtype=bool)
     if uniq:
-        plain = _plain_han_mask(uniq) & np.array([u[:2] not in COMPOUND_SURNAMES if type(u) is str else True
-                                                  for u in uniq], dtype=bool)
-        idx = np.flatnonzero(plain)
-        lengths = np.array([len(uniq[i]) for i in idx.tolist()], dtype=np.int64)
-        for n in np.unique(lengths).tolist():
-            sel = idx[lengths == n]
-            chars = np.frombuffer("".join(uniq[i] for i in sel.tolist()).encode("utf-32-le"),
-                                  dtype=np.uint32).reshape(-1, n)
-            cps, inv = np.unique(chars, return_inverse=True)
-            inv = inv.reshape(chars.shape)
-            toks = np.array([_han_token(chr(c)) for c in cps.tolist()], dtype=object)
-            first = np.array([SURNAME_READINGS.get(chr(c)) or _han_token(chr(c)) for c in cps.tolist()], dtype=object)
-            cols = [first[inv[:, 0]].tolist()] + [toks[inv[:, k]].tolist() for k in range(1, n)]
-            out[sel] = [" ".join(t) for t in zip(*cols)]
-        for i in np.flatnonzero(~plain).tolist():
-            out[i] = _key_normalized(uniq[i]) if type(uniq[i]) is str else ""
-    return out[codes]
+        plain[:-1] = _plain_han_mask(uniq)
+    return _pinyin_keys_distinct(out, plain)[codes]
+
+
+def _pinyin_keys_distinct(names: np.ndarray, plain: np.ndarray) -> np.ndarray:
+    """pinyin_key_normalized of each element of ``names`` (normal-form names; non-str: ''),
+    ``plain``: which are plain characters only (:func:`_plain_han_mask`)."""
+    out = np.empty(len(names), dtype=object)
+    out[:] = ""
+    plain = plain & np.array([type(u) is str and u[:2] not in COMPOUND_SURNAMES for u in names.tolist()],
+                             dtype=bool)
+    idx = np.flatnonzero(plain)
+    lengths = np.array([len(names[i]) for i in idx.tolist()], dtype=np.int64)
+    for n in np.unique(lengths).tolist():
+        sel = idx[lengths == n]
+        chars = np.frombuffer("".join(names[sel].tolist()).encode("utf-32-le"),
+                              dtype=np.uint32).reshape(-1, n)
+        cps, inv = np.unique(chars, return_inverse=True)
+        inv = inv.reshape(chars.shape)
+        toks = np.array([_han_token(chr(c)) for c in cps.tolist()], dtype=object)
+        first = np.array([SURNAME_READINGS.get(chr(c)) or _han_token(chr(c)) for c in cps.tolist()], dtype=object)
+        cols = [first[inv[:, 0]].tolist()] + [toks[inv[:, k]].tolist() for k in range(1, n)]
+        out[sel] = [" ".join(t) for t in zip(*cols)]
+    for i in np.flatnonzero(~plain).tolist():
+        u = names[i]
+        out[i] = _key_normalized(u) if type(u) is str and u else ""
+    return out
 
 
 def pinyin_keys(series: Any) -> pd.Series:
