@@ -10,7 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiaoyu_fupin.normalize.ids import (
-    STATUSES, check_char, id15_to_18, id_from_xueji, normalize_id, normalize_ids, xueji_birth,
+    STATUSES,
+    check_char,
+    id15_to_18,
+    id_from_xueji,
+    normalize_id,
+    normalize_ids,
+    xueji_birth,
 )
 
 

@@ -129,3 +129,25 @@ def test_non_registry_student_sharing_a_name_is_not_linked():
     other = mk("34102120090909127")
     out = run([(other, "张三", "城关初中", "东村")])
     assert out["status"][0] == "none"
+
+
+# ---- a roster sheet without a school column: the school its title or file name names --------
+
+def test_roster_without_school_column_takes_school_from_title(files, ids):
+    from jiaoyu_fupin.link.prepare import prepare, school_from_title
+
+    a, b, c = ids(3)
+    reg = files.xlsx("建档立卡.xlsx", [["姓名", "身份证号", "村"], ["张三", a, "东村"], ["李四", b, "东村"],
+                                     ["王五", c, "西村"]])
+    titled = files.xlsx("名册/a.xlsx", [["清源县城关第一小学2020年秋季学期学生名册"], ["姓名", "身份证号", "年级"],
+                                       ["张三", a, "三年级"], ["李四", b, "四年级"]])
+    named = files.xlsx("名册/清源县石门中学_学生名册.xlsx", [["姓名", "身份证号", "年级"], ["王五", c, "七年级"]])
+    with_col = files.xlsx("名册/b.xlsx", [["学校名称", "姓名", "身份证号"], ["", "王五", c]])
+    prep = prepare({"registry": [reg], "roster": [titled, named, with_col]})
+    by_file = {f: list(g["school"]) for f, g in prep.rec.groupby("file")}
+    assert by_file["a.xlsx"] == ["清源县城关第一小学", "清源县城关第一小学"]
+    assert by_file["清源县石门中学_学生名册.xlsx"] == ["清源县石门中学"]
+    assert by_file["b.xlsx"] == [""]          # a school column that is empty stays empty
+    assert prep.schools_filled == 3
+    assert set(prep.rec.loc[prep.rec["file"] == "a.xlsx", "school_n"]) == {"清源县城关第一小学"}
+    assert school_from_title("", "名单.xlsx") == ""

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from scoring import report, score_findings, score_links
 
 from jiaoyu_fupin.cli import main
-from scoring import report, score_findings, score_links
 
 ROOT = Path(__file__).resolve().parent.parent
 BAR = 0.99

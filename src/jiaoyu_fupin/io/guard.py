@@ -333,6 +333,12 @@ def _member_data_offset(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -
     return info.header_offset + 30 + n_name + n_extra
 
 
+def _too_big(info: zipfile.ZipInfo, name: str) -> InputError:
+    # built only when raised: a click exception costs a context lookup to construct
+    return InputError(STRUCTURE_MSG.format(
+        what=f"{info.filename} 解压后比声明的 {human_size(info.file_size)} 更大，疑似压缩炸弹"), file=name)
+
+
 def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
     """Yield the member's content in pieces of at most ``_PIECE`` bytes, checking it against the
     declared size.
@@ -343,8 +349,6 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         raise InputError(STRUCTURE_MSG.format(what=f"{info.filename} 使用了不支持的压缩方式"), file=name)
     if info.flag_bits & 0x1:
         raise InputError("文件已加密（设置了打开密码），请在 Excel 中取消密码后另存再试", file=name)
-    too_big = InputError(STRUCTURE_MSG.format(
-        what=f"{info.filename} 解压后比声明的 {human_size(info.file_size)} 更大，疑似压缩炸弹"), file=name)
     start = _member_data_offset(zf, info, name)
     fp = zf.fp
     assert fp is not None
@@ -363,7 +367,7 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         if inflater is None:
             produced += len(raw)
             if produced > declared:
-                raise too_big
+                raise _too_big(info, name)
             yield raw
             continue
         while raw:
@@ -372,7 +376,7 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
             raw = inflater.unconsumed_tail
             produced += len(out)
             if produced > declared:
-                raise too_big
+                raise _too_big(info, name)
             if out:
                 yield out
             if inflater.eof:
@@ -383,7 +387,7 @@ def _iter_inflated(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str):
         tail = inflater.flush()
         produced += len(tail)
         if produced > declared:
-            raise too_big
+            raise _too_big(info, name)
         if tail:
             yield tail
     if produced != declared:

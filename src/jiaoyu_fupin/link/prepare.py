@@ -116,6 +116,40 @@ def _frame_of(items: list[tuple[str, Table, int]]) -> pd.DataFrame:
     return object_frame(cols)
 
 
+_SCHOOL_NAME = re.compile(r"^(.+?(?:幼儿园|小学|完小|教学点|初级中学|高级中学|中学|职业技术学校|职业学校|职业中学|"
+                          r"职教中心|中专|学校|中心校))")
+
+
+def school_from_title(title: str, file: str) -> str:
+    """The school a one-school roster is about, from its title row or file name
+    ('清源县城关幼儿园2020年秋季学期在园幼儿名册', '清源县城关幼儿园_幼儿名册.xlsx')."""
+    for text in (title, Path(file).stem.split("_")[0]):
+        m = _SCHOOL_NAME.match(re.sub(r"\s+", "", text or ""))
+        if m:
+            return m.group(1)
+    return ""
+
+
+#: roles whose sheets are one school's roster
+_ROSTER_ROLES = ("roster", "previous_roster")
+
+
+def fill_roster_schools(tables: dict[str, list[Table]]) -> int:
+    """Roster sheets without a school column: the school is the one the sheet's title or file name
+    names (stage, tier, linking by school and the per-school sheets need it).  Returns the number
+    of records given a school this way."""
+    filled = 0
+    for role in _ROSTER_ROLES:
+        for t in tables.get(role, []):
+            if "school" in t.df.columns or not len(t.df):
+                continue
+            school = school_from_title(t.title, t.file)
+            if school:
+                t.df["school"] = pd.Series([school] * len(t.df), index=t.df.index, dtype=object)
+                filled += len(t.df)
+    return filled
+
+
 @dataclass
 class Loaded:
     """Tables per role as read, with the sheets skipped."""
@@ -150,6 +184,8 @@ class Prepared:
     reg_rejected: list[RowIssue]  # registry rows that could not be a person (no ID)
     rec: pd.DataFrame            # every other record, with link columns
     table_list: list[tuple[str, Table]]
+    #: roster records whose school came from the sheet's title or file name (no school column)
+    schools_filled: int = 0
 
 
 def registry_frame(items: list[tuple[Table, int]]) -> tuple[pd.DataFrame, pd.DataFrame, list[RowIssue]]:
@@ -241,6 +277,7 @@ def prepare(roles: dict[str, list[Path]], columns=None, on_progress: Progress | 
         loaded = load_roles(roles, columns=columns, on_progress=on_progress)
         st.rows = sum(t.rows_read for ts in loaded.tables.values() for t in ts)
     with stage("normalize") as st:
+        schools_filled = fill_roster_schools(loaded.tables)
         items = []
         reg_items = []
         table_list: list[tuple[str, Table]] = []
@@ -261,4 +298,4 @@ def prepare(roles: dict[str, list[Path]], columns=None, on_progress: Progress | 
         if on_progress:
             on_progress("link", len(rec), len(rec))
         st.rows = len(rec)
-    return Prepared(loaded, reg, reg_rows, reg_rejected, rec, table_list)
+    return Prepared(loaded, reg, reg_rows, reg_rejected, rec, table_list, schools_filled)

@@ -8,7 +8,6 @@ the returned :class:`CommandOutput`.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,40 +65,6 @@ def _sections(info: RunInfo, extra: list[Section]) -> tuple[list[tuple[str, Any]
     return pairs, extra + sections
 
 
-_SCHOOL_NAME = re.compile(r"^(.+?(?:幼儿园|小学|完小|教学点|初级中学|高级中学|中学|职业技术学校|职业学校|职业中学|"
-                          r"职教中心|中专|学校|中心校))")
-
-
-def school_from_title(title: str, file: str) -> str:
-    """The school a one-school roster is about, from its title row or file name
-    ('清源县城关幼儿园2020年秋季学期在园幼儿名册', '清源县城关幼儿园_幼儿名册.xlsx')."""
-    for text in (title, Path(file).stem.split("_")[0]):
-        m = _SCHOOL_NAME.match(re.sub(r"\s+", "", text or ""))
-        if m:
-            return m.group(1)
-    return ""
-
-
-def fill_roster_schools(prep: Prepared) -> int:
-    """Roster sheets without a school column: take the school from the sheet's title or file name
-    (stage from the school name, tier from the schools list and the per-school sheets need it).
-    Returns the number of records filled."""
-    from jiaoyu_fupin.link.prepare import norm_place
-
-    filled = 0
-    for ti, (role, t) in enumerate(prep.table_list):
-        if role != "roster" or "school" in t.df.columns:
-            continue
-        school = school_from_title(t.title, t.file)
-        if not school:
-            continue
-        sel = (prep.rec["table"] == ti) & (prep.rec["school"].astype(str) == "")
-        prep.rec.loc[sel, "school"] = school
-        prep.rec.loc[sel, "school_n"] = norm_place(pd.Series([school])).iat[0]
-        filled += int(sel.sum())
-    return filled
-
-
 def attach_previous(prep: Prepared, paths: list[Path], columns, policy) -> pd.DataFrame:
     """Read last semester's payout, link its rows to the registry (separately from the rosters,
     so they cannot sway the rosters' links), add them to ``prep`` for the row accounting and
@@ -134,7 +99,7 @@ def run_payout(*, registry: list[Path], roster: list[Path], semester: str, schoo
     info = RunInfo("payout", argv)
     with info.stage("read+link") as st:
         prep = prepare(roles, columns=columns, on_progress=on_progress)
-        n_filled = fill_roster_schools(prep)
+        n_filled = prep.schools_filled
         prev = attach_previous(prep, list(previous), columns, policy) if previous else None
         st.rows = len(prep.rec) + len(prep.reg_rows)
     if on_progress:

@@ -377,7 +377,7 @@ def _words_decide(key: str, yes: tuple[str, ...], no: tuple[str, ...], no_first:
     has_no = any(w in key for w in no)
     has_yes = any(w in key for w in yes)
     if has_no and has_yes:
-        return False if no_first else True
+        return not no_first
     if has_no:
         return False
     if has_yes:

@@ -13,7 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from jiaoyu_fupin.reconcile.findings import CATEGORY_LABELS, CATEGORY_ORDER, DROPOUT_LABELS, DROPOUT_ORDER, money
+from jiaoyu_fupin.reconcile.findings import (
+    CATEGORY_LABELS,
+    CATEGORY_ORDER,
+    DROPOUT_LABELS,
+    DROPOUT_ORDER,
+    money,
+)
 from jiaoyu_fupin.report.mask import mask_id
 
 STAGE_LABELS = {"read": "读取文件", "load": "读取文件", "link": "匹配人员", "judge": "按政策核对",
