@@ -193,9 +193,13 @@ def bench_scale(scale: float, args) -> dict:
             continue
         print(f"[x{scale_label(scale)}] fupin {name} …", flush=True)
         result[name] = run_command(name, cmd, out / name)
-    ref = result["reference"]["seconds"]
-    if "reconcile" in result and ref:
-        result["reconcile_vs_read"] = round(result["reconcile"]["wall_seconds"] / ref, 2)
+    # both sides as process wall clock (start-up included on both)
+    if "reconcile" in result:
+        wall = result["reconcile"]["wall_seconds"]
+        result["reconcile_vs_read"] = round(wall / max(result["reference"]["wall_seconds"], 1e-9), 2)
+        if "reference_1thread" in result:
+            result["reconcile_vs_read_1thread"] = round(
+                wall / max(result["reference_1thread"]["wall_seconds"], 1e-9), 2)
     return result
 
 
@@ -222,15 +226,19 @@ def report(results: dict) -> str:
                    f"{sizes.get('provincial_rows', '?'):,} rows (.xlsx) ===")
         ref = r["reference"]
         out.append(f"reference: read all {ref['files']} files into DataFrames (fastexcel, strings, 2 threads): "
-                   f"{ref['seconds']:.2f} s, {ref['rows']:,} rows, {ref['rows'] / max(ref['seconds'], 1e-9):,.0f} rows/s, "
-                   f"peak {ref['peak_mb']:,.0f} MB")
+                   f"{ref['wall_seconds']:.2f} s wall ({ref['seconds']:.2f} s reading), {ref['rows']:,} rows, "
+                   f"{ref['rows'] / max(ref['seconds'], 1e-9):,.0f} rows/s, peak {ref['peak_mb']:,.0f} MB")
         if "reference_1thread" in r:
-            out.append(f"           same, one thread: {r['reference_1thread']['seconds']:.2f} s")
+            one = r["reference_1thread"]
+            out.append(f"           same, one file after another: {one['wall_seconds']:.2f} s wall "
+                       f"({one['seconds']:.2f} s reading, {one['rows'] / max(one['seconds'], 1e-9):,.0f} rows/s)")
         for name in ("reconcile", "dropout"):
             if name in r:
                 out.append(table(f"fupin {'reconcile' if name == 'reconcile' else 'dropout-check'}", r[name]))
         if "reconcile_vs_read" in r:
-            out.append(f"reconcile / reference read = {r['reconcile_vs_read']:.2f}×")
+            out.append(f"reconcile / reference read (2 threads) = {r['reconcile_vs_read']:.2f}×")
+        if "reconcile_vs_read_1thread" in r:
+            out.append(f"reconcile / reference read (one thread) = {r['reconcile_vs_read_1thread']:.2f}×")
     if results.get("growth"):
         g = results["growth"]
         out.append(f"\ngrowth x{g['from']} → x{g['to']} (linear = {g['expected']:.0f}×):")
@@ -266,9 +274,11 @@ def checks(full: dict) -> list[dict]:
         out.append({"what": "reconcile end to end (s)", "value": full["reconcile"]["wall_seconds"],
                     "target": TARGETS["reconcile_seconds"],
                     "ok": full["reconcile"]["wall_seconds"] <= TARGETS["reconcile_seconds"]})
-        out.append({"what": "reconcile / pure read", "value": full.get("reconcile_vs_read"),
-                    "target": TARGETS["reconcile_vs_read"],
-                    "ok": (full.get("reconcile_vs_read") or 99) <= TARGETS["reconcile_vs_read"]})
+        for key, what in (("reconcile_vs_read", "reconcile / pure read, 2 threads"),
+                          ("reconcile_vs_read_1thread", "reconcile / pure read, one thread")):
+            if key in full:
+                out.append({"what": what, "value": full[key], "target": TARGETS["reconcile_vs_read"],
+                            "ok": full[key] <= TARGETS["reconcile_vs_read"]})
         out.append({"what": "reconcile peak memory (MB)", "value": full["reconcile"]["peak_mb"],
                     "target": TARGETS["peak_mb"], "ok": full["reconcile"]["peak_mb"] <= TARGETS["peak_mb"]})
     if "dropout" in full:

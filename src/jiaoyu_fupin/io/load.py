@@ -109,19 +109,59 @@ def load_tables(paths: list[Path | str] | Path | str, source: str | None = None,
     """
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    if source is not None and (source not in SOURCES or source == "unknown"):
-        raise UsageError(f"未知的数据来源 {source}")
+    return load_many([(source, list(paths))], columns=columns, on_progress=on_progress)[0]
+
+
+def load_many(jobs: list[tuple[str | None, list[Path | str]]],
+              columns: str | Path | ColumnOverrides | None = None,
+              on_progress: ProgressFn | None = None) -> list[LoadResult]:
+    """:func:`load_tables` for several (source, paths) at once, one LoadResult each.
+
+    All the files go through one pair of reader threads, largest first: a registry or ledger
+    export of a few hundred thousand rows is read alongside the rosters instead of alone.  The
+    results keep the order of the files; when files fail, the first failing file (in that order)
+    raises."""
+    for source, _ in jobs:
+        if source is not None and (source not in SOURCES or source == "unknown"):
+            raise UsageError(f"未知的数据来源 {source}")
     overrides = load_columns(columns)
-    files = expand_paths(list(paths))
-    result = LoadResult()
-    for k, items in enumerate(iter_loaded(files, source, overrides)):
-        for item in items:
-            if isinstance(item, SheetSkip):
-                result.skipped_sheets.append(item)
-            else:
-                result.tables.append(item)
+    found = [expand_paths(list(paths)) for _, paths in jobs]
+    flat = [(k, i, f) for k, files in enumerate(found) for i, f in enumerate(files)]
+    results: dict[tuple[int, int], list[Table | SheetSkip]] = {}
+    errors: dict[tuple[int, int], BaseException] = {}
+
+    def size(item) -> int:
+        try:
+            return os.path.getsize(item[2].path)
+        except OSError:
+            return 0
+
+    order = sorted(flat, key=size, reverse=True) if len(flat) > 1 else flat
+    outcomes = _iter_outcomes([(f, jobs[k][0]) for k, _, f in order], overrides)
+    for done, ((k, i, _), outcome) in enumerate(zip(order, outcomes), start=1):
+        if isinstance(outcome, BaseException):
+            errors[(k, i)] = outcome
+        else:
+            results[(k, i)] = outcome
         if on_progress is not None:
-            on_progress("读取文件", k + 1, len(files))
+            on_progress("读取文件", done, len(flat))
+    if errors:
+        raise errors[min(errors)]
+    out = []
+    for k, (source, _) in enumerate(jobs):
+        result = LoadResult()
+        for i in range(len(found[k])):
+            for item in results[(k, i)]:
+                if isinstance(item, SheetSkip):
+                    result.skipped_sheets.append(item)
+                else:
+                    result.tables.append(item)
+        _check_has_data(result, source)
+        out.append(result)
+    return out
+
+
+def _check_has_data(result: LoadResult, source: str | None) -> None:
     if source in REQUIRE_DATA and result.tables:
         names = list(dict.fromkeys(t.file for t in result.tables))
         files = "、".join(names[:3]) + (f" 等 {len(names)} 个文件" if len(names) > 3 else "")
@@ -131,7 +171,41 @@ def load_tables(paths: list[Path | str] | Path | str, source: str | None = None,
                 "id_number" in t.df.columns and t.df["id_number"].astype(bool).any() for t in result.tables):
             raise InputError(f"{SOURCE_LABELS['registry']}中所有人员的证件号都是空的，无法比对；"
                              "请检查导出时是否选了证件号码列", file=files)
-    return result
+
+
+def _iter_outcomes(work: list[tuple[FoundFile, str | None]], overrides: ColumnOverrides,
+                   workers: int | None = None) -> Iterator[list[Table | SheetSkip] | BaseException]:
+    """``_load_found`` of each (file, source), in order, two at a time; a failure is yielded as
+    its exception (the caller decides which one to raise)."""
+    def one(item):
+        try:
+            return _load_found(item[0], item[1], overrides)
+        except (KeyboardInterrupt, SystemExit, MemoryError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - handed to the caller, which raises the first
+            return exc
+
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1)
+    if workers <= 1 or len(work) <= 1:
+        for item in work:
+            yield one(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fupin-read") as pool:
+        futures = [pool.submit(one, item) for item in work[:workers]]
+        nxt = len(futures)
+        try:
+            for k in range(len(work)):
+                res = futures[k].result()
+                futures[k] = None  # free the sheets as soon as they are handed over
+                if nxt < len(work):
+                    futures.append(pool.submit(one, work[nxt]))
+                    nxt += 1
+                yield res
+        finally:
+            for f in futures:
+                if f is not None:
+                    f.cancel()
 
 
 def _no_records_message(tables: list[Table], source: str) -> str:
@@ -161,27 +235,10 @@ def iter_loaded(files: list[FoundFile], source: str | None, overrides: ColumnOve
     calamine parses without holding the GIL, so a folder of rosters reads ~1.4x faster on two
     cores.  The first failing file (in order) raises; a non-spreadsheet file found in a folder is
     a SheetSkip instead."""
-    if workers is None:
-        workers = min(2, os.cpu_count() or 1)
-    if workers <= 1 or len(files) <= 1:
-        for f in files:
-            yield _load_found(f, source, overrides)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fupin-read") as pool:
-        futures = [pool.submit(_load_found, f, source, overrides) for f in files[:workers]]
-        nxt = len(futures)
-        try:
-            for k in range(len(files)):
-                items = futures[k].result()
-                futures[k] = None  # free the sheets as soon as they are handed over
-                if nxt < len(files):
-                    futures.append(pool.submit(_load_found, files[nxt], source, overrides))
-                    nxt += 1
-                yield items
-        finally:
-            for f in futures:
-                if f is not None:
-                    f.cancel()
+    for outcome in _iter_outcomes([(f, source) for f in files], overrides, workers):
+        if isinstance(outcome, BaseException):
+            raise outcome
+        yield outcome
 
 
 def load_file(path: Path | str, display: str | None = None, source: str | None = None,

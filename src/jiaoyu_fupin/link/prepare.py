@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from jiaoyu_fupin.io.load import load_tables
+from jiaoyu_fupin.io.load import load_many
 from jiaoyu_fupin.link.engine import combined_codes, link_records
 from jiaoyu_fupin.model import ROW, RowIssue, Table
 from jiaoyu_fupin.normalize.dates import _iso as _iso_date
@@ -166,11 +166,11 @@ def load_roles(roles: dict[str, list[Path]], columns=None, on_progress: Progress
     tables: dict[str, list[Table]] = {}
     skipped: list = []
     source_of = {"previous_roster": "roster"}
-    for role, paths in roles.items():
-        if not paths:
-            continue
-        res = load_tables(list(paths), source=source_of.get(role, role), columns=columns,
-                          on_progress=on_progress)
+    # all roles' files through one pair of reader threads (a big registry file overlaps rosters)
+    given = [(role, list(paths)) for role, paths in roles.items() if paths]
+    results = load_many([(source_of.get(role, role), paths) for role, paths in given], columns=columns,
+                        on_progress=on_progress)
+    for (role, _), res in zip(given, results):
         tables[role] = list(res.tables)
         skipped.extend(res.skipped_sheets)
     return Loaded(tables, skipped, {r: list(p) for r, p in roles.items() if p})
