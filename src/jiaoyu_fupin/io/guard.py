@@ -55,7 +55,7 @@ MAX_MEMBER_RATIO = 100
 RATIO_CHECK_BYTES = 50_000_000
 #: ``keep_xml`` keeps at most this much worksheet XML per workbook (beyond, the reader inflates
 #: the part again rather than hold a large workbook's XML all at once).
-KEEP_XML_MAX_BYTES = 64_000_000
+KEEP_XML_MAX_BYTES = 256_000_000
 #: At most this many members in the zip (a real workbook has tens).
 MAX_ZIP_MEMBERS = 10_000
 #: Largest rectangle (rows × columns, first to last value) a worksheet may span.

@@ -42,6 +42,7 @@ FOOTER_PREFIXES = ("制表", "填表", "填报人", "填报单位", "审核", "�
                    "说明", "备注：", "备注:", "注：", "注:", "签字", "签名", "盖章", "单位（盖章）",
                    "单位(盖章)", "校长签字", "联系电话：", "联系电话:")
 _ALL_PREFIXES = TOTAL_PREFIXES + FOOTER_PREFIXES
+_PREFIX_FIRST = frozenset(p[0] for p in _ALL_PREFIXES)
 
 REASON_EMPTY = "空行"
 REASON_HEADER = "重复的表头行"
@@ -390,7 +391,8 @@ def build_table(raw: RawSheet, header: HeaderMatch, source: str) -> Table:
             continue
         # once per distinct first cell (a roster's first column is often its school's name)
         codes, uniq = pd.factorize(arr[idx])
-        hit = np.fromiter((s.startswith(_ALL_PREFIXES) for s in uniq), dtype=bool, count=len(uniq))[codes]
+        hit = np.fromiter((s[:1] in _PREFIX_FIRST and s.startswith(_ALL_PREFIXES) for s in uniq), dtype=bool,
+                          count=len(uniq))[codes]
         for i in idx[hit]:
             reason[i] = REASON_TOTAL if arr[i].startswith(TOTAL_PREFIXES) else REASON_FOOTER
 

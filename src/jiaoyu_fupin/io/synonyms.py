@@ -17,6 +17,7 @@ re-typed the header).  Matching happens on a normalised header text (``norm_head
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 import unicodedata
 
 # priorities (lower wins); the fractional part orders synonyms inside one class
@@ -183,6 +184,7 @@ _PARENS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕
 _LEADING_NUM = re.compile(r"^\d{1,2}[.、．]\s*(?=\D)")
 
 
+@lru_cache(maxsize=65536)
 def norm_header(text: str) -> tuple[str, str]:
     """``(full, bare)``: NFKC, no spaces/newlines/asterisks, lowercase, no trailing colon;
     ``bare`` also without parenthesised parts (``金额（元）`` -> ``金额``, ``乡(镇)`` -> ``乡``)."""
@@ -217,6 +219,7 @@ FALLBACK_TABLE = _build_fallback()
 _IGNORE_NORM = frozenset(norm_header(w)[0] for w in IGNORE)
 
 
+@lru_cache(maxsize=65536)
 def match_header(text: str) -> tuple[str, float] | None:
     """The canonical field a header text names and its priority, or None."""
     if not text:
