@@ -34,21 +34,21 @@ Decisions beyond the SPEC (also in the workbook's 说明 sheet):
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from jiaoyu_fupin.link.engine import method_label
+from jiaoyu_fupin.link.engine import combined_codes, method_label
 from jiaoyu_fupin.link.prepare import Prepared
-from jiaoyu_fupin.normalize.values import clean_text, enrolment_statuses, parse_grade, sexes_of
+from jiaoyu_fupin.normalize.values import clean_text, enrolment_status, parse_grade, sexes_of
 from jiaoyu_fupin.policy.model import Policy
-from jiaoyu_fupin.reconcile.engine import account, build_context, grade_text, student_facts
+from jiaoyu_fupin.reconcile.engine import account, classify_registry, grade_text, student_facts
 from jiaoyu_fupin.reconcile.findings import DROPOUT_LABELS, DROPOUT_ORDER, Finding
 
 #: findings of these categories are the ones a village must act on (the action lists)
 ACTION = ("DROPPED_OUT", "NOT_ENROLLED", "OUT_OF_AREA_UNVERIFIED")
-#: the record columns dropout-check (and build_context / student_facts / account) read
+#: the record columns dropout-check (and student_facts) reads
 REC_COLUMNS = ("role", "table", "file", "sheet", "row", "id_number", "name", "school", "school_n", "stage", "grade",
                "class", "tier", "boarding", "enrolment_status", "id", "id_status", "xueji_id", "link_reg",
                "link_method", "link_score", "link_status", "link_mismatch", "link_candidates", "registry_id")
@@ -60,6 +60,8 @@ PRECEDENCE = ("ENROLLED", "HOME_EDUCATION", "ENROLLED_ELSEWHERE", "DROPPED_OUT",
 NOT_IN_SCHOOL = frozenset({"失学", "辍学", "未上学", "不在校", "非在校生", "不在学", "未在校", "无", "否"})
 
 _CN_GRADES = ("一", "二", "三", "四", "五", "六", "七", "八", "九")
+#: judge the common case column-wise (False: every child one by one, the reference for tests)
+_COLUMNWISE = True
 
 #: what the village must do for each inactive roster status (canonical JY/T 1001 words)
 STATUS_NOTES = {
@@ -143,6 +145,7 @@ class DropoutResult:
     #: a readable birth date: columns kind, role, file, sheet, row, name, raw_id, school, status,
     #: note, candidates
     review: pd.DataFrame
+    #: the records and registry persons judged (``prep.rec``, ``prep.reg``)
     rec: pd.DataFrame
     reg: pd.DataFrame
     stats: dict = field(default_factory=dict)
@@ -158,8 +161,9 @@ class DropoutResult:
         return self.label
 
 
-def _refs(frame: pd.DataFrame) -> pd.Series:
-    return frame["file"].astype(str) + ":" + frame["sheet"].astype(str) + ":" + frame["row"].astype(str)
+def _ref_texts(file: np.ndarray, sheet: np.ndarray, row: np.ndarray) -> list[str]:
+    """'file:sheet:row' for aligned arrays."""
+    return [f"{f}:{s}:{r}" for f, s, r in zip(file.tolist(), sheet.tolist(), row.tolist())]
 
 
 def _by_person(frame: pd.DataFrame) -> dict[int, np.ndarray]:
@@ -190,34 +194,83 @@ def _slim(rec: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=rec.index)
 
 
-def _classify_previous(prev: pd.DataFrame, policy: Policy, warnings: list[str]) -> np.ndarray:
-    status = enrolment_statuses(prev["enrolment_status"])
-    active = policy.activity(status)
-    unknown = active.isna() & (status != "")
-    if unknown.any():
-        policy.check_values("enrolment_status", status[unknown].value_counts().to_dict(), where="上学期名册")
-    blank = int((status == "").sum())
+def _rows(rec: pd.DataFrame, pos: np.ndarray) -> pd.DataFrame:
+    """The dropout columns (:func:`_slim`) of the records at positions ``pos``."""
+    cols = [c for c in REC_COLUMNS if c in rec.columns]
+    if len(pos) == len(rec) and (not len(pos) or (pos[0] == 0 and pos[-1] == len(rec) - 1)):
+        return _slim(rec[cols])
+    return _slim(rec[cols].iloc[pos])
+
+
+def _classify_statuses(values: pd.Series, policy: Policy, where: str, warnings: list[str]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """学籍状态 of roster rows: ``(codes, status, active)`` where row ``r`` has status
+    ``status[codes[r]]`` and activity ``active[codes[r]]`` (blank → active). Worked out once per
+    distinct value; unknown statuses stop the run (``policy.check_values``) and blank ones are
+    counted in a warning ("<where>中有 N 行未填写学籍状态，按在读处理")."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.where(codes < 0, len(uniques), codes)          # missing → the last entry ("")
+    status = np.array([enrolment_status(u) for u in uniques] + [""], dtype=object)
+    known = [policy.is_active(s) for s in status.tolist()]
+    rows = np.bincount(codes, minlength=len(status))
+    unknown: dict[str, int] = {}
+    blank = 0
+    for s, k, n in zip(status.tolist(), known, rows.tolist()):
+        if not n:
+            continue
+        if s == "":
+            blank += n
+        elif k is None:
+            unknown[s] = unknown.get(s, 0) + n
+    if unknown:
+        policy.check_values("enrolment_status", unknown, where=where)
     if blank:
-        warnings.append(f"上学期名册中有 {blank} 行未填写学籍状态，按在读处理")
-    return status.to_numpy(dtype=object), active.fillna(True).astype(bool).to_numpy()
+        warnings.append(f"{where}中有 {blank} 行未填写学籍状态，按在读处理")
+    active = np.array([True if k is None else bool(k) for k in known], dtype=bool)
+    return codes, status, active
 
 
-def _head_names(reg: pd.DataFrame) -> np.ndarray:
-    """户主姓名: the registry column, else the household member whose relation is 户主/本人."""
-    head = reg["head_name"].astype(object).fillna("").to_numpy(dtype=object)
-    rel = reg["relation"].astype(object).fillna("").map(clean_text)
-    is_head = rel.isin(["户主", "本人", "本人(户主)", "户主本人", "01", "1"]) & (reg["household_no"] != "")
-    heads = dict(zip(reg.loc[is_head, "household_no"], reg.loc[is_head, "name"]))
-    if heads:
-        fill = reg["household_no"].map(heads).fillna("").to_numpy(dtype=object)
-        head = np.where(head == "", fill, head)
-    return head
+def _head_names(reg: pd.DataFrame, idx: np.ndarray) -> np.ndarray:
+    """户主姓名 of the registry persons at ``idx``: the registry column, else the household
+    member whose relation is 户主/本人."""
+    head = reg["head_name"].iloc[idx].astype(object).fillna("").to_numpy(dtype=object)
+    codes, uniques = pd.factorize(reg["relation"].astype(object).fillna(""), use_na_sentinel=True)
+    words = {"户主", "本人", "本人(户主)", "户主本人", "01", "1"}
+    head_code = np.array([clean_text(u) in words for u in uniques] + [False], dtype=bool)
+    is_head = head_code[codes] & (reg["household_no"] != "").to_numpy(dtype=bool)
+    if not is_head.any():
+        return head
+    hh_codes, _ = pd.factorize(reg["household_no"], use_na_sentinel=True)
+    heads_at = np.flatnonzero(is_head)
+    if (hh_codes[heads_at] < 0).any() or (hh_codes[idx] < 0).any():   # blank (NaN) household numbers
+        heads = dict(zip(reg.loc[is_head, "household_no"], reg.loc[is_head, "name"]))
+        fill = reg["household_no"].iloc[idx].map(heads).fillna("").to_numpy(dtype=object)
+    else:
+        # the household's head: the last 户主 row of the household (as a dict built in row order)
+        last = len(heads_at) - 1 - np.unique(hh_codes[heads_at][::-1], return_index=True)[1]
+        names = np.full(int(hh_codes.max()) + 1, np.nan, dtype=object)
+        names[hh_codes[heads_at[last]]] = reg["name"].to_numpy(dtype=object)[heads_at[last]]
+        fill = pd.Series(names[hh_codes[idx]], dtype=object).fillna("").to_numpy(dtype=object)
+    return np.where(head == "", fill, head)
 
 
 def _facts(frame: pd.DataFrame, prep: Prepared) -> pd.DataFrame:
     if not len(frame):
         return pd.DataFrame({"stage": [], "grade": []}, index=frame.index, dtype=object)
     return student_facts(frame, prep)
+
+
+def _per_distinct(func, *arrays: np.ndarray) -> np.ndarray:
+    """``func(a, b, …)`` of aligned arrays, worked out once per distinct combination."""
+    n = len(arrays[0])
+    out = np.empty(n, dtype=object)
+    if not n:
+        return out
+    key, first = combined_codes([np.asarray(a, dtype=object) for a in arrays])
+    values = np.empty(len(first), dtype=object)
+    values[:] = [func(*args) for args in zip(*(a[first].tolist() for a in arrays))]
+    out[:] = values[key]
+    return out
 
 
 class _Records:
@@ -240,6 +293,7 @@ class _Records:
         self.mismatch = frame["link_mismatch"].astype(object).fillna("").to_numpy(dtype=object)
         self.status = status if status is not None else np.full(n, "", dtype=object)
         self.active = active if active is not None else np.ones(n, dtype=bool)
+        self.reg = frame["link_reg"].to_numpy(dtype=np.int64)
         self.of = _by_person(frame)
 
     def records(self, person: int) -> list[int]:
@@ -249,15 +303,25 @@ class _Records:
     def ref(self, i: int) -> str:
         return f"{self._file[i]}:{self._sheet[i]}:{self._row[i]}"
 
+    def refs(self, ks: np.ndarray) -> list[str]:
+        return _ref_texts(self._file[ks], self._sheet[ks], self._row[ks])
+
     def grade(self, i: int) -> str:
-        g = self._grade[i]
+        return self._grade_text(self.stage[i], self._grade[i], self._grade_raw[i])
+
+    @staticmethod
+    def _grade_text(stage, g, raw) -> str:
         if g is pd.NA or (isinstance(g, float) and np.isnan(g)):
             g = ""
-        return grade_text(self.stage[i], g) or str(self._grade_raw[i] or "")
+        return grade_text(stage, g) or str(raw or "")
+
+    def grades(self, ks: np.ndarray) -> np.ndarray:
+        """:meth:`grade` of the records ``ks``."""
+        return _per_distinct(self._grade_text, self.stage[ks], self._grade[ks], self._grade_raw[ks])
 
     def place(self, i: int) -> str:
         """'城关初中 初中8年级' ('' when the record names neither)."""
-        return " ".join(x for x in (self.school[i], self.grade(i)) if x)
+        return _place(self.school[i], self.grade(i))
 
     def where(self, i: int) -> str:
         """'城关初中 初中8年级，名册.xlsx:Sheet1:5'"""
@@ -265,16 +329,53 @@ class _Records:
         return f"{place}，{self.ref(i)}" if place else self.ref(i)
 
 
+def _object_column(values: list) -> np.ndarray:
+    """The object column a DataFrame built from these values and cast to object holds (text
+    columns: the strings themselves; anything else as pandas infers it, e.g. ages with a gap
+    become floats), without the round trip through pandas' string dtype for plain text."""
+    out = np.empty(len(values), dtype=object)
+    types = set(map(type, values))
+    if types == {str} or types == {int} and all(-2 ** 63 <= v < 2 ** 63 for v in values):
+        out[:] = values       # int64 and back: the same numbers
+    else:
+        out[:] = pd.DataFrame([[v] for v in values], columns=["v"], dtype=None)["v"].astype(object).to_numpy()
+    return out
+
+
+def _place(school, grade) -> str:
+    return " ".join(x for x in (school, grade) if x)
+
+
+def _role_records(pos: np.ndarray, link_reg: np.ndarray, in_window: np.ndarray) -> np.ndarray:
+    """The positions among ``pos`` linked to a registry person of the window (the only records
+    the judgement looks at)."""
+    regs = link_reg[pos]
+    keep = regs >= 0
+    keep[keep] = in_window[regs[keep]]
+    return pos[keep]
+
+
 def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutResult:
     """Judge every registry child of the window (see module docs)."""
     warnings: list[str] = []
-    # everything below reads a few dozen of the record columns: work on those only (boolean filters
-    # on the full frame copy every column, which dominates at a million rows)
-    rec = _slim(prep.rec)
-    ctx = build_context(replace(prep, rec=rec), policy, roster_roles=("roster",))
-    # the registry-status warnings of build_context concern aid eligibility, not 控辍保学
-    warnings.extend(w for w in ctx.warnings if "名册" in w)
-    reg = ctx.reg
+    rec, reg = prep.rec, prep.reg
+    # the registry classification of build_context (reconcile): unknown 脱贫属性 stop every
+    # command; its warnings concern aid eligibility, not 控辍保学
+    classify_registry(reg, policy, [])
+    role_codes, role_names = pd.factorize(rec["role"], use_na_sentinel=True)
+    role_names = list(role_names)
+
+    def role_pos(role: str) -> np.ndarray:
+        if role not in role_names:
+            return np.array([], dtype=np.int64)
+        if len(role_names) == 1:
+            return np.arange(len(rec))
+        return np.flatnonzero(role_codes == role_names.index(role))
+
+    cur_all = role_pos("roster")
+    cur_codes, cur_status, cur_active = _classify_statuses(
+        rec["enrolment_status"].iloc[cur_all] if len(cur_all) != len(rec) else rec["enrolment_status"],
+        policy, "学生名册", warnings)
     lo, hi = policy.dropout_window(school_year)
     month, day = (int(x) for x in policy.dropout.age_on.split("-"))
     on = dt.date(school_year, month, day)
@@ -288,158 +389,149 @@ def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutRe
         warnings.append(f"建档立卡库中有 {int(no_birth.sum())} 人的证件号无法确定出生日期，未能判断是否属于适龄儿童"
                         "（见“待核对记录”表），请核对证件号")
 
-    # ---- the records, per role ---------------------------------------------------------------------
-    cur = ctx.roster
-    cur_r = _Records(cur, prep, status=cur["status_n"].to_numpy(dtype=object),
-                     active=cur["active"].to_numpy(dtype=bool), facts=cur[["stage", "grade"]])
-    prev = rec[rec["role"] == "previous_roster"]
-    if len(prev):
-        pst, pact = _classify_previous(prev, policy, warnings)
+    # ---- the records, per role: only those linked to a child of the window matter ------------------
+    link_reg = rec["link_reg"].to_numpy(dtype=np.int64)
+    cur_sel = _role_records(cur_all, link_reg, in_window)
+    cur = _rows(rec, cur_sel)
+    facts = _facts(cur, prep)
+    # as reconcile's roster context: stage and grade are the worked-out ones
+    cur = cur.assign(stage=pd.Series(facts["stage"].to_numpy(dtype=object), index=cur.index, dtype=object),
+                     grade=pd.Series(facts["grade"].to_numpy(dtype=object), index=cur.index, dtype=object))
+    sel_codes = cur_codes[np.searchsorted(cur_all, cur_sel)] if len(cur_sel) else np.array([], dtype=np.int64)
+    cur_r = _Records(cur, prep, status=cur_status[sel_codes], active=cur_active[sel_codes],
+                     facts=cur[["stage", "grade"]])
+    prev_all = role_pos("previous_roster")
+    if len(prev_all):
+        p_codes, p_status, p_active = _classify_statuses(rec["enrolment_status"].iloc[prev_all], policy,
+                                                         "上学期名册", warnings)
+        prev_sel = _role_records(prev_all, link_reg, in_window)
+        p_codes = p_codes[np.searchsorted(prev_all, prev_sel)]
+        pst, pact = p_status[p_codes], p_active[p_codes]
     else:
+        prev_sel = prev_all
         pst, pact = np.array([], dtype=object), np.array([], dtype=bool)
-    prev_r = _Records(prev, prep, status=pst, active=pact)
-    home_r = _Records(rec[rec["role"] == "home_education"], prep)
-    else_r = _Records(rec[rec["role"] == "elsewhere"], prep)
+    prev_r = _Records(_rows(rec, prev_sel), prep, status=pst, active=pact)
+    home_r = _Records(_rows(rec, _role_records(role_pos("home_education"), link_reg, in_window)), prep)
+    else_r = _Records(_rows(rec, _role_records(role_pos("elsewhere"), link_reg, in_window)), prep)
 
-    # records the linker could not attribute, by candidate registry ID
+    # records the linker could not attribute (review / invalid ID), by candidate registry ID
     roles = ("roster", "previous_roster", "home_education", "elsewhere")
-    review = rec[rec["role"].isin(roles) & (rec["link_status"] == "review")]
+    st_codes, st_names = pd.factorize(rec["link_status"], use_na_sentinel=True)
+    st_names = list(st_names)
+    bad_status = np.array([s in ("review", "invalid") for s in st_names] + [False], dtype=bool)
+    in_roles = np.array([r in roles for r in role_names] + [False], dtype=bool)
+    bad_pos = np.flatnonzero(bad_status[st_codes] & in_roles[role_codes])
+    bad = _rows(rec, bad_pos)
+    review = bad[(bad["link_status"] == "review").to_numpy(dtype=bool)]
     review_of: dict[str, list[str]] = {}
-    for ref, cands in zip(_refs(review), review["link_candidates"].astype(str)):
+    for ref, cands in zip(_ref_texts(review["file"].to_numpy(dtype=object), review["sheet"].to_numpy(dtype=object),
+                                     review["row"].to_numpy()), review["link_candidates"].astype(str)):
         for rid in cands.split(";"):
             if rid:
                 review_of.setdefault(rid, []).append(ref)
 
-    # registry rows behind each person
-    rows = prep.reg_rows[prep.reg_rows["person"] >= 0]
-    reg_refs: dict[int, list[str]] = {}
-    for p, ref in zip(rows["person"].to_numpy(), _refs(rows).to_numpy(dtype=object)):
-        reg_refs.setdefault(int(p), []).append(ref)
-
-    sex = sexes_of(reg["sex"]).to_numpy(dtype=object)
-    sex = np.where(sex == "", reg["id_sex"].astype(object).fillna("").to_numpy(dtype=object), sex)
-    head = _head_names(reg)
-
-    out_rows: list[dict] = []
-    findings: list[Finding] = []
     idx = np.flatnonzero(in_window)
-    reg_cols = ["rid", "name_raw", "birth", "township", "village", "household_no", "in_school_status"]
-    sub = {c: reg[c].to_numpy(dtype=object)[idx] for c in reg_cols}
-    for n, i in enumerate(idx.tolist()):
-        r = {c: sub[c][n] for c in reg_cols}
-        age = age_on(r["birth"], on)
-        cur_i = cur_r.records(i)
-        act_i = [k for k in cur_i if cur_r.active[k]]
-        inact_i = [k for k in cur_i if not cur_r.active[k]]
-        home_i = home_r.records(i)
-        else_i = else_r.records(i)
-        prev_i = prev_r.records(i)
-        prev_act = [k for k in prev_i if prev_r.active[k]]
-        evidence: list[tuple[_Records, int]] = []
-        notes: list[str] = []
-        school = grade = status = ""
-        if act_i:
-            cat = "ENROLLED"
-            k = act_i[0]
-            evidence = [(cur_r, k) for k in act_i]
-            school, grade = cur_r.school[k], cur_r.grade(k)
-            status = cur_r.status[k] or "未填写（按在读）"
-            reason = f"在{cur_r.place(k)}就读，学籍状态“{status}”（{cur_r.ref(k)}）"
-            if len({cur_r.school[x] for x in act_i}) > 1:
-                others = "；".join(cur_r.where(x) for x in act_i[1:])
-                notes.append(f"另在{others}也有在读学籍，请核实是否重复学籍")
-            if cur_r.stage[k] == "幼儿园" and age is not None and age >= 6:
-                notes.append(f"已满{age}周岁仍在幼儿园，须核实是否延缓入学")
-            if home_i:
-                notes.append("同时在送教上门名单中")
-        elif home_i:
-            cat = "HOME_EDUCATION"
-            k = home_i[0]
-            evidence = [(home_r, x) for x in home_i]
-            school, grade, status = home_r.school[k], home_r.grade(k), "送教上门"
-            reason = f"在送教上门名单中（{home_r.where(k)}）"
-            if inact_i:
-                notes.append("名册中学籍状态为“" + "、".join(dict.fromkeys(cur_r.status[x] for x in inact_i)) + "”")
-        elif else_i:
-            cat = "ENROLLED_ELSEWHERE"
-            k = else_i[0]
-            evidence = [(else_r, x) for x in else_i]
-            school, grade, status = else_r.school[k], else_r.grade(k), "外地就读"
-            reason = f"有外地就读证明（{else_r.where(k)}）"
-        elif inact_i:
-            cat = "DROPPED_OUT"
-            k = inact_i[0]
-            evidence = [(cur_r, x) for x in inact_i]
-            school, grade = cur_r.school[k], cur_r.grade(k)
-            statuses = list(dict.fromkeys(cur_r.status[x] for x in inact_i))
-            status = "、".join(statuses)
-            parts = [f"本学年名册中学籍状态为“{cur_r.status[x]}”（{cur_r.where(x)}）" for x in inact_i]
-            reason = "；".join(parts) + "：" + "；".join(
-                STATUS_NOTES.get(s, "学籍不是在读状态，须核实去向并劝返") for s in statuses)
-        elif prev_act:
-            cat = "DROPPED_OUT"
-            k = prev_act[0]
-            evidence = [(prev_r, x) for x in prev_act]
-            school, grade, status = prev_r.school[k], prev_r.grade(k), "本学年名册中无此人"
-            reason = (f"上学期名册中在读（{prev_r.where(k)}），本学年各校名册中均无该生："
-                      "疑似辍学，须核实去向并劝返")
-        else:
-            nowhere = "本学年各校名册、送教上门名单、外地就读证明名单中均无该生"
-            v = str(r["in_school_status"] or "").strip()
-            if in_school_says_enrolled(v):
-                cat = "OUT_OF_AREA_UNVERIFIED"
-                extra = ""
-                if parse_grade(v)[0] == "幼儿园" and age is not None and age >= 6:
-                    extra = f"（已满{age}周岁仍登记为学前教育，应已入小学）"
-                reason = (f"{nowhere}；建档立卡库在校生状况为“{v}”{extra}：须核实是否在外地就读，"
-                          "取得就读证明")
-            else:
-                cat = "NOT_ENROLLED"
-                said = f"在校生状况为“{v}”" if v else "未填写在校生状况"
-                reason = f"{nowhere}；建档立卡库{said}：疑似未入学（失学），须上门核实"
-            if prev_i:
-                k = prev_i[0]
-                evidence = [(prev_r, x) for x in prev_i]
-                notes.append(f"上学期名册中学籍状态为“{prev_r.status[k] or '未填写'}”（{prev_r.where(k)}）")
-        # data-quality notes on the deciding records
-        for recs, k in evidence:
-            if recs.mismatch[k] and recs.linked[k]:
-                notes.append(f"{recs.ref(k)} 与建档立卡库信息不一致（{recs.mismatch[k]}），请更正原表")
-        confidence = min((float(recs.score[k]) for recs, k in evidence), default=1.0) or 1.0
-        review_refs = review_of.get(r["rid"], []) if cat in ACTION else []
-        if review_refs:
-            notes.append("有待核对的疑似记录：" + "；".join(review_refs) + "（证据不足以确定是否为该生，请先人工核对）")
-            confidence = 0.5
-        if notes:
-            reason = reason + "；" + "；".join(notes)
-        refs = list(dict.fromkeys(reg_refs.get(i, []) + [recs.ref(k) for recs, k in evidence] + review_refs))
-        match = "；".join(dict.fromkeys(method_label(recs.method[k]) for recs, k in evidence)) or "未找到记录"
-        row = {"category": cat, "label": DROPOUT_LABELS[cat], "township": r["township"], "village": r["village"],
-               "household_no": r["household_no"], "head_name": head[i], "name": r["name_raw"], "sex": sex[i],
-               "id_number": r["rid"], "birth": r["birth"], "age": age, "expected_grade": expected_grade(age),
-               "school": school, "grade": grade, "enrol_status": status, "reason": reason, "match": match,
-               "sources": "；".join(refs), "confidence": confidence}
-        out_rows.append(row)
-        findings.append(Finding(category=cat, id_number=r["rid"], name=r["name_raw"], item="", semester=sy,
-                                school=school, township=r["township"], village=r["village"], expected_amount=None,
-                                paid_amount=None, reason=reason, confidence=confidence, sources=tuple(refs),
-                                household_no=r["household_no"], grade=grade, match=match))
+    n_children = len(idx)
+    # registry rows behind each child
+    rows = prep.reg_rows
+    person = rows["person"].to_numpy(dtype=np.int64)
+    keep = person >= 0
+    keep[keep] = in_window[person[keep]]
+    kpos = np.flatnonzero(keep)
+    reg_refs: dict[int, list[str]] = {}
+    for p, ref in zip(person[kpos].tolist(), _ref_texts(rows["file"].to_numpy(dtype=object)[kpos],
+                                                        rows["sheet"].to_numpy(dtype=object)[kpos],
+                                                        rows["row"].to_numpy()[kpos])):
+        reg_refs.setdefault(p, []).append(ref)
 
-    cols = ["category", "label", "township", "village", "household_no", "head_name", "name", "sex", "id_number",
-            "birth", "age", "expected_grade", "school", "grade", "enrol_status", "reason", "match", "sources",
-            "confidence"]
-    children = pd.DataFrame(out_rows, columns=cols).astype({c: object for c in cols if c not in ("confidence",)})
+    sex = sexes_of(reg["sex"].iloc[idx]).to_numpy(dtype=object)
+    sex = np.where(sex == "", reg["id_sex"].iloc[idx].astype(object).fillna("").to_numpy(dtype=object), sex)
+    head = _head_names(reg, idx)
+    reg_cols = ["rid", "name_raw", "birth", "township", "village", "household_no", "in_school_status"]
+    sub = {c: reg[c].iloc[idx].to_numpy(dtype=object) for c in reg_cols}
+    ages = _per_distinct(lambda b: age_on(b, on), sub["birth"])
+
+    # ---- the judgement: the common case (exactly one active current record, not on the 送教上门
+    # list) column-wise, every other child one by one --------------------------------------------------
+    m = len(reg)
+    n_active = np.bincount(cur_r.reg[cur_r.active], minlength=m)[idx] if n_children else np.zeros(0, int)
+    n_home = np.bincount(home_r.reg, minlength=m)[idx] if n_children else np.zeros(0, int)
+    simple = (n_active == 1) & (n_home == 0) & _COLUMNWISE
+    first_active = np.full(m, -1, dtype=np.int64)
+    act_pos = np.flatnonzero(cur_r.active)
+    if len(act_pos):
+        uniq, first = np.unique(cur_r.reg[act_pos], return_index=True)
+        first_active[uniq] = act_pos[first]
+
+    cat = np.empty(n_children, dtype=object)
+    school = np.empty(n_children, dtype=object)
+    grade = np.empty(n_children, dtype=object)
+    status = np.empty(n_children, dtype=object)
+    reason = np.empty(n_children, dtype=object)
+    match = np.empty(n_children, dtype=object)
+    refs: list = [None] * n_children
+    confidence = np.ones(n_children, dtype=float)
+
+    fast = np.flatnonzero(simple)
+    if len(fast):
+        k = first_active[idx[fast]]
+        cat[fast] = "ENROLLED"
+        school[fast] = cur_r.school[k]
+        grade[fast] = g = cur_r.grades(k)
+        st = cur_r.status[k]
+        status[fast] = st = np.where(st == "", "未填写（按在读）", st)
+        place = _per_distinct(_place, cur_r.school[k], g)
+        ref = cur_r.refs(k)
+        age_f = ages[fast]
+        kinder = (cur_r.stage[k] == "幼儿园") & np.array([a is not None and a >= 6 for a in age_f.tolist()],
+                                                        dtype=bool)
+        mism = cur_r.mismatch[k]
+        odd = mism.astype(bool) & cur_r.linked[k]
+        text = [f"在{p}就读，学籍状态“{s}”（{r}）" for p, s, r in zip(place.tolist(), st.tolist(), ref)]
+        for n in np.flatnonzero(kinder | odd).tolist():
+            notes = []
+            if kinder[n]:
+                notes.append(f"已满{age_f[n]}周岁仍在幼儿园，须核实是否延缓入学")
+            if odd[n]:
+                notes.append(f"{ref[n]} 与建档立卡库信息不一致（{mism[n]}），请更正原表")
+            text[n] = text[n] + "；" + "；".join(notes)
+        reason[fast] = text
+        score = cur_r.score[k]
+        confidence[fast] = np.where(score == 0, 1.0, score)
+        labels = _per_distinct(method_label, cur_r.method[k])
+        match[fast] = np.where(labels == "", "未找到记录", labels)
+        for n, i, r in zip(fast.tolist(), idx[fast].tolist(), ref):
+            mine = reg_refs.get(i)
+            refs[n] = [r] if mine is None else list(dict.fromkeys(mine + [r]))
+    for n in np.flatnonzero(~simple).tolist():
+        i = int(idx[n])
+        (cat[n], school[n], grade[n], status[n], reason[n], refs[n], match[n], confidence[n]) = _judge(
+            i, sub["rid"][n], sub["in_school_status"][n], ages[n], cur_r, prev_r, home_r, else_r, review_of,
+            reg_refs)
+
+    ages_l = ages.tolist()
+    cols = {"category": cat.tolist(), "label": [DROPOUT_LABELS[c] for c in cat.tolist()],
+            "township": sub["township"].tolist(), "village": sub["village"].tolist(),
+            "household_no": sub["household_no"].tolist(), "head_name": head.tolist(), "name": sub["name_raw"].tolist(),
+            "sex": sex.tolist(), "id_number": sub["rid"].tolist(), "birth": sub["birth"].tolist(), "age": ages_l,
+            "expected_grade": [expected_grade(a) for a in ages_l], "school": school.tolist(),
+            "grade": grade.tolist(), "enrol_status": status.tolist(), "reason": reason.tolist(),
+            "match": match.tolist(), "sources": ["；".join(r) for r in refs], "confidence": confidence.tolist()}
+    findings = [Finding(category=c, id_number=rid, name=nm, item="", semester=sy, school=sc, township=tw,
+                        village=vl, expected_amount=None, paid_amount=None, reason=rs, confidence=cf,
+                        sources=tuple(rf), household_no=hh, grade=gr, match=mt)
+                for c, rid, nm, sc, tw, vl, rs, cf, rf, hh, gr, mt in zip(
+                    cols["category"], cols["id_number"], cols["name"], cols["school"], cols["township"],
+                    cols["village"], cols["reason"], cols["confidence"], refs, cols["household_no"], cols["grade"],
+                    cols["match"])]
     order = {c: n for n, c in enumerate(DROPOUT_ORDER)}
-    if len(children):
-        children["_o"] = children["category"].map(order)
-        children = children.sort_values(["_o", "township", "village", "household_no", "birth", "id_number"],
-                                        kind="stable").drop(columns="_o").reset_index(drop=True)
+    children = _children_frame(cols, order)
     findings.sort(key=lambda f: (order[f.category], f.township, f.village, f.household_no, f.id_number))
     counts = {c: 0 for c in PRECEDENCE}
-    for f in findings:
-        counts[f.category] += 1
+    for c in cols["category"]:
+        counts[c] += 1
 
-    review_frame = _review_frame(rec, roles, reg, no_birth)
+    review_frame = _review_frame(bad, reg, no_birth)
     stats = {"registry_persons": len(reg), "in_window": int(in_window.sum()),
              "outside_window": int((~in_window & ~no_birth).sum()), "no_birth_date": int(no_birth.sum()),
              "review_records": int((review_frame["kind"] == "review").sum()) if len(review_frame) else 0,
@@ -450,29 +542,143 @@ def dropout_check(prep: Prepared, policy: Policy, school_year: int) -> DropoutRe
                          review_frame, rec, reg, stats, on)
 
 
+def _children_frame(cols: dict[str, list], order: dict[str, int]) -> pd.DataFrame:
+    """The children in ledger order: category (action first), township, village, household,
+    birth date, ID."""
+    data = {c: _object_column(v) if c != "confidence" else v for c, v in cols.items()}
+    keys = ["township", "village", "household_no", "birth", "id_number"]
+    if data["category"].size and all(set(map(type, data[k].tolist())) == {str} for k in keys):
+        # all text: a plain sort of the key tuples is the stable multi-column sort
+        rows = list(zip([order[c] for c in cols["category"]], *(data[k].tolist() for k in keys)))
+        perm = np.array(sorted(range(len(rows)), key=rows.__getitem__), dtype=np.int64)
+        return pd.DataFrame({c: pd.Series(v[perm], dtype=object) if c != "confidence"
+                             else np.asarray(v, dtype=float)[perm] for c, v in data.items()})
+    # (no children: every column object, as a frame of no rows)
+    children = pd.DataFrame({c: pd.Series(v, dtype=object if c != "confidence" or not len(v) else None)
+                             for c, v in data.items()})
+    if len(children):
+        children["_o"] = children["category"].map(order)
+        children = children.sort_values(["_o", *keys], kind="stable").drop(columns="_o").reset_index(drop=True)
+    return children
+
+
+def _judge(i: int, rid, in_school, age, cur_r: _Records, prev_r: _Records, home_r: _Records, else_r: _Records,
+           review_of: dict[str, list[str]], reg_refs: dict[int, list[str]]) -> tuple:
+    """One child's finding: (category, school, grade, status, reason, sources, match, confidence)."""
+    cur_i = cur_r.records(i)
+    act_i = [k for k in cur_i if cur_r.active[k]]
+    inact_i = [k for k in cur_i if not cur_r.active[k]]
+    home_i = home_r.records(i)
+    else_i = else_r.records(i)
+    prev_i = prev_r.records(i)
+    prev_act = [k for k in prev_i if prev_r.active[k]]
+    evidence: list[tuple[_Records, int]] = []
+    notes: list[str] = []
+    school = grade = status = ""
+    if act_i:
+        cat = "ENROLLED"
+        k = act_i[0]
+        evidence = [(cur_r, k) for k in act_i]
+        school, grade = cur_r.school[k], cur_r.grade(k)
+        status = cur_r.status[k] or "未填写（按在读）"
+        reason = f"在{cur_r.place(k)}就读，学籍状态“{status}”（{cur_r.ref(k)}）"
+        if len({cur_r.school[x] for x in act_i}) > 1:
+            others = "；".join(cur_r.where(x) for x in act_i[1:])
+            notes.append(f"另在{others}也有在读学籍，请核实是否重复学籍")
+        if cur_r.stage[k] == "幼儿园" and age is not None and age >= 6:
+            notes.append(f"已满{age}周岁仍在幼儿园，须核实是否延缓入学")
+        if home_i:
+            notes.append("同时在送教上门名单中")
+    elif home_i:
+        cat = "HOME_EDUCATION"
+        k = home_i[0]
+        evidence = [(home_r, x) for x in home_i]
+        school, grade, status = home_r.school[k], home_r.grade(k), "送教上门"
+        reason = f"在送教上门名单中（{home_r.where(k)}）"
+        if inact_i:
+            notes.append("名册中学籍状态为“" + "、".join(dict.fromkeys(cur_r.status[x] for x in inact_i)) + "”")
+    elif else_i:
+        cat = "ENROLLED_ELSEWHERE"
+        k = else_i[0]
+        evidence = [(else_r, x) for x in else_i]
+        school, grade, status = else_r.school[k], else_r.grade(k), "外地就读"
+        reason = f"有外地就读证明（{else_r.where(k)}）"
+    elif inact_i:
+        cat = "DROPPED_OUT"
+        k = inact_i[0]
+        evidence = [(cur_r, x) for x in inact_i]
+        school, grade = cur_r.school[k], cur_r.grade(k)
+        statuses = list(dict.fromkeys(cur_r.status[x] for x in inact_i))
+        status = "、".join(statuses)
+        parts = [f"本学年名册中学籍状态为“{cur_r.status[x]}”（{cur_r.where(x)}）" for x in inact_i]
+        reason = "；".join(parts) + "：" + "；".join(
+            STATUS_NOTES.get(s, "学籍不是在读状态，须核实去向并劝返") for s in statuses)
+    elif prev_act:
+        cat = "DROPPED_OUT"
+        k = prev_act[0]
+        evidence = [(prev_r, x) for x in prev_act]
+        school, grade, status = prev_r.school[k], prev_r.grade(k), "本学年名册中无此人"
+        reason = (f"上学期名册中在读（{prev_r.where(k)}），本学年各校名册中均无该生："
+                  "疑似辍学，须核实去向并劝返")
+    else:
+        nowhere = "本学年各校名册、送教上门名单、外地就读证明名单中均无该生"
+        v = str(in_school or "").strip()
+        if in_school_says_enrolled(v):
+            cat = "OUT_OF_AREA_UNVERIFIED"
+            extra = ""
+            if parse_grade(v)[0] == "幼儿园" and age is not None and age >= 6:
+                extra = f"（已满{age}周岁仍登记为学前教育，应已入小学）"
+            reason = (f"{nowhere}；建档立卡库在校生状况为“{v}”{extra}：须核实是否在外地就读，"
+                      "取得就读证明")
+        else:
+            cat = "NOT_ENROLLED"
+            said = f"在校生状况为“{v}”" if v else "未填写在校生状况"
+            reason = f"{nowhere}；建档立卡库{said}：疑似未入学（失学），须上门核实"
+        if prev_i:
+            k = prev_i[0]
+            evidence = [(prev_r, x) for x in prev_i]
+            notes.append(f"上学期名册中学籍状态为“{prev_r.status[k] or '未填写'}”（{prev_r.where(k)}）")
+    # data-quality notes on the deciding records
+    for recs, k in evidence:
+        if recs.mismatch[k] and recs.linked[k]:
+            notes.append(f"{recs.ref(k)} 与建档立卡库信息不一致（{recs.mismatch[k]}），请更正原表")
+    confidence = min((float(recs.score[k]) for recs, k in evidence), default=1.0) or 1.0
+    review_refs = review_of.get(rid, []) if cat in ACTION else []
+    if review_refs:
+        notes.append("有待核对的疑似记录：" + "；".join(review_refs) + "（证据不足以确定是否为该生，请先人工核对）")
+        confidence = 0.5
+    if notes:
+        reason = reason + "；" + "；".join(notes)
+    refs = list(dict.fromkeys(reg_refs.get(i, []) + [recs.ref(k) for recs, k in evidence] + review_refs))
+    match = "；".join(dict.fromkeys(method_label(recs.method[k]) for recs, k in evidence)) or "未找到记录"
+    return cat, school, grade, status, reason, refs, match, confidence
+
+
 _ROLE_LABELS = {"roster": "学生名册", "previous_roster": "上学期名册", "home_education": "送教上门名单",
                 "elsewhere": "外地就读证明名单", "registry": "建档立卡人口库"}
+_REVIEW_NOTE = "证据不足以确定是建档立卡库中的哪一个人（或是否为其中一人），请人工核对"
+_INVALID_NOTE = "证件号无效，且无法按姓名、出生日期、学校或村对应到建档立卡库中的人，请核对证件号"
 
 
-def _review_frame(rec: pd.DataFrame, roles: tuple[str, ...], reg: pd.DataFrame, no_birth: np.ndarray
-                  ) -> pd.DataFrame:
-    names = dict(zip(reg["rid"], reg["name_raw"]))
-    bad = rec[rec["role"].isin(roles) & rec["link_status"].isin(["review", "invalid"])]
-    out = []
-    for r in bad.itertuples(index=False):
-        cands = [c for c in str(r.link_candidates).split(";") if c]
-        if r.link_status == "review":
-            note = "证据不足以确定是建档立卡库中的哪一个人（或是否为其中一人），请人工核对"
-        else:
-            note = "证件号无效，且无法按姓名、出生日期、学校或村对应到建档立卡库中的人，请核对证件号"
-        out.append({"kind": r.link_status, "role": _ROLE_LABELS.get(r.role, r.role), "file": r.file,
-                    "sheet": r.sheet, "row": int(r.row), "name": r.name, "raw_id": r.id_number,
-                    "school": r.school, "status": r.enrolment_status, "note": note,
-                    "candidates": [(names.get(c, ""), c) for c in cands]})
-    for r in reg[no_birth].itertuples(index=False):
-        out.append({"kind": "no_birth", "role": _ROLE_LABELS["registry"], "file": r.file, "sheet": r.sheet,
-                    "row": int(r.row), "name": r.name_raw, "raw_id": r.id_number, "school": "",
-                    "status": str(r.in_school_status or ""),
-                    "note": "证件号中的出生日期无法识别，无法判断是否属于适龄儿童，请核对证件号", "candidates": []})
+def _review_frame(bad: pd.DataFrame, reg: pd.DataFrame, no_birth: np.ndarray) -> pd.DataFrame:
+    """The 待核对记录 rows: ``bad`` (records of the dropout roles whose link status is review or
+    invalid, file order), then the registry persons without a birth date."""
     cols = ["kind", "role", "file", "sheet", "row", "name", "raw_id", "school", "status", "note", "candidates"]
-    return pd.DataFrame(out, columns=cols, dtype=object)   # object: the ledger iterates it row by row
+    kind = bad["link_status"].to_numpy(dtype=object).tolist()
+    cands = [[c for c in str(x).split(";") if c] for x in bad["link_candidates"].to_numpy(dtype=object).tolist()]
+    names = dict(zip(reg["rid"], reg["name_raw"])) if any(cands) else {}
+    out = {"kind": kind, "role": [_ROLE_LABELS.get(r, r) for r in bad["role"].to_numpy(dtype=object).tolist()],
+           "file": bad["file"].to_numpy(dtype=object).tolist(), "sheet": bad["sheet"].to_numpy(dtype=object).tolist(),
+           "row": [int(r) for r in bad["row"].tolist()], "name": bad["name"].to_numpy(dtype=object).tolist(),
+           "raw_id": bad["id_number"].to_numpy(dtype=object).tolist(),
+           "school": bad["school"].to_numpy(dtype=object).tolist(),
+           "status": bad["enrolment_status"].to_numpy(dtype=object).tolist(),
+           "note": [_REVIEW_NOTE if k == "review" else _INVALID_NOTE for k in kind],
+           "candidates": [[(names.get(c, ""), c) for c in cs] for cs in cands]}
+    for r in reg[no_birth].itertuples(index=False):
+        for c, v in zip(cols, ("no_birth", _ROLE_LABELS["registry"], r.file, r.sheet, int(r.row), r.name_raw,
+                               r.id_number, "", str(r.in_school_status or ""),
+                               "证件号中的出生日期无法识别，无法判断是否属于适龄儿童，请核对证件号", [])):
+            out[c].append(v)
+    frame = pd.DataFrame({c: pd.Series(out[c], dtype=object) for c in cols}, columns=cols, dtype=object)
+    return frame   # object: the ledger iterates it row by row

@@ -17,13 +17,14 @@ import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from jiaoyu_fupin.model import RowIssue
 from jiaoyu_fupin.reconcile.findings import DROPOUT_LABELS
 from jiaoyu_fupin.report.ledgers import REJECTED_COLUMNS, rejected_rows
 from jiaoyu_fupin.report.mask import mask_id
-from jiaoyu_fupin.report.xlsx import SUM, Column, Section, TableResult, WorkbookWriter
+from jiaoyu_fupin.report.xlsx import SUM, Column, Section, TableColumns, TableResult, WorkbookWriter
 
 #: summary columns: category order of the 汇总 sheets
 SUMMARY_CATEGORIES = ("ENROLLED", "HOME_EDUCATION", "ENROLLED_ELSEWHERE", "OUT_OF_AREA_UNVERIFIED",
@@ -60,6 +61,34 @@ def child_rows(children: pd.DataFrame) -> Iterable[list]:
         yield [r.township, r.village, r.household_no, r.head_name, r.name, r.sex, r.id_number, r.birth or None,
                r.age, r.expected_grade, r.school, r.grade, r.enrol_status, r.label, r.reason, "", r.match,
                r.sources]
+
+
+def child_columns(children: pd.DataFrame) -> list[np.ndarray]:
+    """:func:`child_rows` column by column (object arrays, one per :data:`CHILD_COLUMNS`)."""
+    def get(c: str) -> np.ndarray:
+        return children[c].to_numpy(dtype=object)
+
+    birth = get("birth")
+    birth = np.where(birth.astype(bool), birth, None)      # r.birth or None
+    blank = np.full(len(children), "", dtype=object)
+    return [get("township"), get("village"), get("household_no"), get("head_name"), get("name"), get("sex"),
+            get("id_number"), birth, get("age"), get("expected_grade"), get("school"), get("grade"),
+            get("enrol_status"), get("label"), get("reason"), blank, get("match"), get("sources")]
+
+
+def _places(townships: list) -> list[str]:
+    """``place(t, "")[0]`` of each township (worked out once per distinct text)."""
+    seen: dict[str, str] = {}
+    out = []
+    for t in townships:
+        if type(t) is str:
+            p = seen.get(t)
+            if p is None:
+                p = seen[t] = place(t, "")[0]
+        else:
+            p = place(t, "")[0]
+        out.append(p)
+    return out
 
 
 def summary_rows(children: pd.DataFrame, keys: Sequence[str]) -> list[list]:
@@ -115,9 +144,15 @@ def add_summary(wb: WorkbookWriter, name: str, children: pd.DataFrame, keys: Seq
     return table
 
 
-def add_children(wb: WorkbookWriter, name: str, children: pd.DataFrame, title: str) -> TableResult:
-    return wb.add_table(name, CHILD_COLUMNS, child_rows(children), title=f"{title}，共 {len(children)} 人",
-                        freeze_columns=0)
+def add_children(wb: WorkbookWriter, name: str, children: pd.DataFrame | list[np.ndarray], title: str,
+                 rows: np.ndarray | None = None) -> TableResult:
+    """A list of children: ``children`` a children frame, or its :func:`child_columns` with
+    ``rows`` the positions to list."""
+    columns = child_columns(children) if isinstance(children, pd.DataFrame) else children
+    if rows is not None:
+        columns = [c[rows] for c in columns]
+    n = len(columns[0])
+    return wb.add_table(name, CHILD_COLUMNS, TableColumns(columns), title=f"{title}，共 {n} 人", freeze_columns=0)
 
 
 _ID_TOKEN = re.compile(r"[GgJj]?\d{14,21}[\dXx]?")
@@ -137,6 +172,20 @@ def review_rows(review: pd.DataFrame, mask_ids: bool) -> Iterable[list]:
         cands = "；".join(f"{n}（{mask_id(c) if mask_ids else c}）" for n, c in r.candidates)
         yield [_KIND_LABELS.get(r.kind, r.kind), r.role, r.file, r.sheet, r.row, r.name, r.raw_id, r.school,
                r.status, r.note, cands]
+
+
+def review_columns(review: pd.DataFrame, mask_ids: bool) -> TableColumns:
+    """:func:`review_rows` column by column."""
+    def get(c: str) -> list:
+        return review[c].to_numpy(dtype=object).tolist()
+
+    cands = ["；".join(f"{n}（{mask_id(c) if mask_ids else c}）" for n, c in cs) for cs in get("candidates")]
+    return TableColumns([[_KIND_LABELS.get(k, k) for k in get("kind")], get("role"), get("file"), get("sheet"),
+                         get("row"), get("name"), get("raw_id"), get("school"), get("status"), get("note"), cands])
+
+
+def _by_columns(rows: list[list], ncols: int) -> TableColumns:
+    return TableColumns([list(c) for c in zip(*rows)] if rows else [[] for _ in range(ncols)])
 
 
 def rules_section(result) -> Section:
@@ -173,18 +222,19 @@ def write_main_workbook(path: Path, result, *, meta: list[tuple[str, object]], s
         wb.reserve_sheet("说明")
         add_summary(wb, "汇总", children, ["乡镇", "村"], f"控辍保学排查汇总（{span}）")
         add_summary(wb, "按乡镇汇总", children, ["乡镇"], f"控辍保学排查按乡镇汇总（{span}）")
+        columns = child_columns(children)
+        category = children["category"].to_numpy(dtype=object)
         for cat, name in ACTION_SHEETS:
-            part = children[children["category"] == cat]
-            add_children(wb, name, part, f"{DROPOUT_LABELS[cat]}名单（{span}）")
-        towns = [place(t, "")[0] for t in children["township"]] if len(children) else []
-        tframe = children.assign(_t=towns) if len(children) else children.assign(_t=[])
-        for town in sorted(set(towns)):
-            part = tframe[tframe["_t"] == town].drop(columns="_t")
-            add_children(wb, town, part, f"{town} 适龄儿童排查台账（{span}）")
+            add_children(wb, name, columns, f"{DROPOUT_LABELS[cat]}名单（{span}）", np.flatnonzero(category == cat))
+        # one sheet per township (blank named), children in ledger order
+        towns = np.array(_places(children["township"].to_numpy(dtype=object).tolist()), dtype=object)
+        for town in sorted(set(towns.tolist())):
+            add_children(wb, town, columns, f"{town} 适龄儿童排查台账（{span}）", np.flatnonzero(towns == town))
         review = result.review
-        wb.add_table("待核对记录", REVIEW_COLUMNS, review_rows(review, mask_ids),
+        wb.add_table("待核对记录", REVIEW_COLUMNS, review_columns(review, mask_ids),
                      title=f"需人工核对的记录（共 {len(review)} 条）：可能是某个适龄儿童，但无法确定")
-        wb.add_table("无法识别", REJECTED_COLUMNS, masked_rejected_rows(rejected, mask_ids),
+        wb.add_table("无法识别", REJECTED_COLUMNS, _by_columns(masked_rejected_rows(rejected, mask_ids),
+                                                           len(REJECTED_COLUMNS)),
                      title=f"未能使用的数据行（共 {len(rejected)} 行），请核对原表")
         wb.add_key_value_sheet("说明", meta, [rules_section(result), *sections], title="说明")
     return path
