@@ -73,3 +73,14 @@ class Finding:
         if self.expected_amount is None or self.paid_amount is None:
             return None
         return Decimal(self.paid_amount) - Decimal(self.expected_amount)
+
+
+def csv_columns(findings: list[Finding]) -> list[list[str]]:
+    """The findings.csv columns (FINDINGS_COLUMNS) of ``findings``: :meth:`Finding.csv_row`
+    column by column."""
+    return [[f.category for f in findings], [f.id_number for f in findings], [f.name for f in findings],
+            [f.item for f in findings], [f.semester for f in findings], [f.school for f in findings],
+            [f.township for f in findings], [f.village for f in findings],
+            [money(f.expected_amount) for f in findings], [money(f.paid_amount) for f in findings],
+            [f.reason for f in findings], [f"{f.confidence:.2f}" for f in findings],
+            [";".join(f.sources) for f in findings]]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from jiaoyu_fupin.normalize.semesters import parse_semester_arg
 from jiaoyu_fupin.policy import load_policy
 from jiaoyu_fupin.reconcile.engine import ReconcileResult, reconcile
 from jiaoyu_fupin.report import ledgers
-from jiaoyu_fupin.report.outdir import prepare_out_dir
+from jiaoyu_fupin.report.outdir import prepare_out_dir, replace_into_place, temp_path_for
 from jiaoyu_fupin.report.runinfo import InputInfo, RunInfo, SheetInfo, file_sha256, write_run_json
 from jiaoyu_fupin.report.xlsx import Section, sanitize_filename
 
@@ -162,6 +164,38 @@ def _run_reconcile(*, registry, national, provincial, roster, semester, schools,
     info = start_run("reconcile", argv, roles)
     stage = staged(info)
     prep = prepare(roles, columns=columns, on_progress=on_progress, stage=stage)
+    # links.csv (a row per record) depends on the linking only: it is written on a second thread,
+    # to a temporary name, while the records are judged and the workbooks built (most of its work
+    # is Arrow's and the file's, which run without the GIL), and renamed into place at the end
+    # (its SHA-256 for run.json is taken from the bytes as they are written)
+    links_tmp, links_sha = temp_path_for(out / "links.csv"), hashlib.sha256()
+    with _removed_at_exit(links_tmp), ThreadPoolExecutor(max_workers=1) as pool:
+        links = pool.submit(ledgers.write_links_csv, links_tmp, ledgers.links_columns(prep.rec), links_sha)
+
+        def finish_links() -> tuple[Path, str]:
+            links.result()
+            replace_into_place(links_tmp, out / "links.csv")
+            return out / "links.csv", links_sha.hexdigest()
+
+        return _judge_and_write(prep=prep, policy=policy, sem=sem, out=out, info=info, stage=stage,
+                                mask_ids=mask_ids, split_by=split_by, on_progress=on_progress, t0=t0,
+                                finish_links=finish_links)
+
+
+@contextlib.contextmanager
+def _removed_at_exit(path: Path):
+    """Remove ``path`` (if it is there) when the block ends."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _judge_and_write(*, prep, policy, sem, out, info, stage, mask_ids, split_by, on_progress, t0,
+                     finish_links) -> CommandOutput:
+    """Judge the records and write the outputs; ``finish_links()`` puts links.csv in place and
+    gives its path and SHA-256."""
     if on_progress:
         on_progress("judge", 0, 1)
     result: ReconcileResult = reconcile(prep, policy, sem, stage=stage)
@@ -176,7 +210,7 @@ def _run_reconcile(*, registry, national, provincial, roster, semester, schools,
         on_progress("write", 0, 1)
     with stage("write", len(prep.rec) + len(result.findings)):
         outputs.append(ledgers.write_findings_csv(out / "findings.csv", result.findings))
-        outputs.append(ledgers.write_links_csv(out / "links.csv", prep.rec))
+        outputs.append(out / "links.csv")
         meta = [("命令", "fupin reconcile"), ("学期", result.semester), ("政策", policy.source),
                 ("程序版本", __version__), ("运行时间", time.strftime("%Y-%m-%d %H:%M:%S")),
                 ("问题总数", len(result.findings)), ("数据行合计", result.accounting["rows_read"]),
@@ -205,6 +239,7 @@ def _run_reconcile(*, registry, national, provincial, roster, semester, schools,
                 outputs.append(ledgers.write_reconcile_workbook(p, part, policy=policy, item_names=item_names,
                                                                 inputs_section=section, rejected=[], meta=meta,
                                                                 mask_ids=mask_ids, title_prefix=f"{key} "))
+        links_path, links_sha = finish_links()
     if on_progress:
         on_progress("write", 1, 1)
     info.policy = policy.to_dict()
@@ -213,7 +248,10 @@ def _run_reconcile(*, registry, national, provincial, roster, semester, schools,
     info.extra["semester"] = result.semester
     info.extra["counts"] = result.counts
     for p in outputs:
-        info.add_output(p)
+        if p == links_path:
+            info.add_output(p, hash_file=False).sha256 = links_sha
+        else:
+            info.add_output(p)
     info.finish(duration=time.time() - t0)
     write_run_json(out / "run.json", info)
     return CommandOutput(result, outputs + [out / "run.json"], info, prep)

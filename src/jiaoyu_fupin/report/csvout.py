@@ -22,6 +22,7 @@ produced, and for codes (``method``, ``category``) it controls.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import math
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from jiaoyu_fupin.report.outdir import atomic_target
 
@@ -187,10 +190,19 @@ def _other_text(v: Any, guard: bool) -> str:
 
 def write_csv_columns(path: Path, header: Sequence[str], columns: Sequence[Any], *,
                       neutralize_formulas: bool = True, raw_columns: Iterable[int] = (),
-                      chunk_rows: int = 200_000) -> Path:
+                      chunk_rows: int = 200_000, digest: Any = None) -> Path:
     """:func:`write_csv` for data held as columns (equal-length sequences / arrays): the same
-    bytes, written column-wise (each rule applied once per distinct value, rows joined in C), ~20x
-    faster on a million rows."""
+    bytes, written column-wise, ~10x faster on a million rows.
+
+    Text columns become Arrow arrays in C; only the few values that need a ``'`` or quotes (found
+    by scanning the UTF-8 bytes with numpy) get the per-value rules in Python. Integer arrays
+    are formatted by Arrow; a column of anything else (mixed types, None, numbers held as
+    objects) goes through :func:`_column_texts`. A column may also be a ``pyarrow.DictionaryArray``
+    of text (no null indices), e.g. a per-table file name: the rules then run once per dictionary
+    value, and adjacent dictionary columns are joined once per distinct combination. Rows are
+    joined and written by Arrow, one ``chunk_rows`` slice at a time. ``digest`` (e.g. a
+    ``hashlib.sha256()``) is updated with the bytes written.
+    """
     raw = frozenset(raw_columns)
     width = len(header)
     if len(columns) != width:
@@ -198,12 +210,146 @@ def write_csv_columns(path: Path, header: Sequence[str], columns: Sequence[Any],
     n = len(columns[0]) if width else 0
     if any(len(c) != n for c in columns):
         raise ValueError("columns differ in length")
-    texts = [_column_texts(c, neutralize_formulas and j not in raw) for j, c in enumerate(columns)]
+    sources = _merge_dictionaries([_FieldSource(c, neutralize_formulas and j not in raw)
+                                   for j, c in enumerate(columns)])
     head = ",".join(_csv_field(cell_text(h)) for h in header) + "\r\n"
-    with atomic_target(Path(path)) as tmp, open(tmp, "x", encoding="utf-8-sig", newline="") as fh:
-        fh.write(head)
+
+    def write(data) -> None:
+        fh.write(data)
+        if digest is not None:
+            digest.update(data)
+
+    with atomic_target(Path(path)) as tmp, open(tmp, "xb") as fh:
+        write(codecs.BOM_UTF8 + head.encode("utf-8"))
+        if sources:
+            sources[-1].end_lines()
         for start in range(0, n, chunk_rows):
-            part = [t[start:start + chunk_rows] for t in texts]
-            fh.write("\r\n".join(map(",".join, zip(*part))))
-            fh.write("\r\n")
+            stop = min(start + chunk_rows, n)
+            write(_string_bytes(pc.binary_join_element_wise(*[s.texts(start, stop) for s in sources], ",")))
     return Path(path)
+
+
+class _FieldSource:
+    """One column's final CSV field texts (the rules of :func:`_column_texts`), as Arrow string
+    arrays for row ranges. Dictionary columns keep ``dictionary`` (final texts) and ``indices``."""
+
+    def __init__(self, values, guard: bool) -> None:
+        self.values, self.guard, self.line_end = values, guard, False
+        self.dictionary: pa.Array | None = None
+        self.indices: np.ndarray | None = None
+        if isinstance(values, pa.DictionaryArray):
+            if values.indices.null_count:
+                raise ValueError("dictionary column with null indices")
+            self.dictionary = _arrow_texts(values.dictionary.to_pylist(), guard)
+            self.indices = values.indices.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        elif isinstance(values, np.ndarray) and values.dtype.kind in "iu":
+            pass
+        elif not (isinstance(values, list) or (isinstance(values, np.ndarray) and values.dtype == object)):
+            self.values = values.tolist() if isinstance(values, np.ndarray) else list(values)
+
+    def end_lines(self) -> None:
+        """Make this (the last) column's texts end the lines (``\\r\\n``)."""
+        if self.dictionary is not None:
+            self.dictionary = pc.binary_join_element_wise(self.dictionary, "", "\r\n")
+        else:
+            self.line_end = True
+
+    def texts(self, start: int, stop: int) -> pa.Array:
+        if self.dictionary is not None:
+            return self.dictionary.take(pa.array(self.indices[start:stop]))
+        part = self.values[start:stop]
+        if isinstance(part, np.ndarray) and part.dtype.kind in "iu":
+            out = pa.array(part).cast(pa.string())   # integers: never quoted, never formulas
+        else:
+            out = _arrow_texts(part, self.guard)
+        return pc.binary_join_element_wise(out, "", "\r\n") if self.line_end else out
+
+
+def _merge_dictionaries(sources: list[_FieldSource]) -> list[_FieldSource]:
+    """Adjacent dictionary columns joined into one (with the ``,`` between them), once per
+    distinct combination: fewer, cheaper columns for the row join."""
+    import pandas as pd
+
+    out: list[_FieldSource] = []
+    for s in sources:
+        prev = out[-1] if out else None
+        if s.dictionary is None or prev is None or prev.dictionary is None:
+            out.append(s)
+            continue
+        k = len(s.dictionary)
+        codes, combos = pd.factorize(prev.indices * k + s.indices)
+        merged = _FieldSource.__new__(_FieldSource)
+        merged.values, merged.guard, merged.line_end = None, False, False
+        merged.indices = codes.astype(np.int64, copy=False)
+        merged.dictionary = pc.binary_join_element_wise(prev.dictionary.take(pa.array(combos // k)),
+                                                        s.dictionary.take(pa.array(combos % k)), ",")
+        out[-1] = merged
+    return out
+
+
+_QUOTE_CHARS = (b",", b'"', b"\r", b"\n")
+_QUOTE_BYTES = np.zeros(256, dtype=bool)
+_QUOTE_BYTES[[ord(","), ord('"'), ord("\r"), ord("\n")]] = True
+_RISKY_BYTES = np.zeros(256, dtype=bool)
+_RISKY_BYTES[[ord(c) for c in _RISKY_START if ord(c) < 128]] = True
+_IDEOGRAPHIC_SPACE = "\u3000".encode()   # the one non-ASCII character of _RISKY_START
+
+
+def _arrow_texts(values, guard: bool) -> pa.Array:
+    """The final CSV field texts of a list / object array, as an Arrow string array."""
+    import pandas as pd
+
+    if not len(values) or pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return pa.array(_column_texts(values, guard), type=pa.string())
+    arr = pa.array(values, type=pa.string())
+    idx = _flagged(arr, guard)
+    if not len(idx):
+        return arr
+    # the few values a spreadsheet could run as a formula, or that need quotes
+    fixed = []
+    for i in idx.tolist():
+        t = values[i]
+        if guard and t and t[0] in _RISKY_START and needs_neutralising(t):
+            t = "'" + t
+        fixed.append(_csv_field(t))
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[idx] = True
+    return pc.replace_with_mask(arr, pa.array(mask), pa.array(fixed, type=pa.string()))
+
+
+def _flagged(arr: pa.Array, guard: bool) -> np.ndarray:
+    """Positions of the values holding ``, " CR LF``, and (``guard``) of those starting with a
+    character of ``_RISKY_START``: a superset of the values the rules change."""
+    _, offsets, data = arr.buffers()
+    if data is None or not len(arr):
+        return np.zeros(0, dtype=np.int64)
+    off = np.frombuffer(offsets, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
+    if off[-1] == off[0]:        # all empty
+        return np.zeros(0, dtype=np.int64)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    text = raw[off[0]:off[-1]].tobytes()
+    if any(c in text for c in _QUOTE_CHARS):   # (bytes.__contains__ is a memchr-fast scan)
+        hits = np.flatnonzero(_QUOTE_BYTES[raw[off[0]:off[-1]]]) + off[0]
+        flagged = np.searchsorted(off, hits, side="right") - 1
+    else:
+        flagged = np.zeros(0, dtype=np.int64)
+    if guard:
+        starts = off[:-1]
+        lengths = off[1:] - starts
+        first = raw[np.minimum(starts, len(raw) - 1)]
+        risky = (lengths > 0) & _RISKY_BYTES[first]
+        wide = np.flatnonzero((lengths >= 3) & (first == _IDEOGRAPHIC_SPACE[0]))
+        if len(wide):
+            w = starts[wide]
+            risky[wide[(raw[w + 1] == _IDEOGRAPHIC_SPACE[1]) & (raw[w + 2] == _IDEOGRAPHIC_SPACE[2])]] = True
+        flagged = np.concatenate([flagged, np.flatnonzero(risky)])
+    return np.unique(flagged)
+
+
+def _string_bytes(arr: pa.Array) -> memoryview:
+    """The concatenated UTF-8 bytes of a string array's values."""
+    _, offsets, data = arr.buffers()
+    if data is None or not len(arr):
+        return memoryview(b"")
+    off = np.frombuffer(offsets, dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
+    return memoryview(data)[int(off[0]):int(off[-1])]

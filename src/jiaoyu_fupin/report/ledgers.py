@@ -4,12 +4,13 @@ reconcile workbook (对账台账_<semester>.xlsx)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from jiaoyu_fupin.link.engine import method_label
 from jiaoyu_fupin.model import RowIssue
@@ -18,6 +19,7 @@ from jiaoyu_fupin.reconcile.findings import (
     CATEGORY_ORDER,
     FINDINGS_COLUMNS,
     Finding,
+    csv_columns,
     money,
 )
 from jiaoyu_fupin.report.csvout import write_csv, write_csv_columns
@@ -31,47 +33,68 @@ SOURCE_WORDS = {"roster": "roster", "national": "national", "provincial": "provi
 
 def write_findings_csv(path: Path, findings: Iterable[Finding]) -> Path:
     # id_number, amounts and sources are data, never neutralised
-    rows = [f.csv_row() for f in findings]
-    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in FINDINGS_COLUMNS]
-    return write_csv_columns(path, list(FINDINGS_COLUMNS), columns, raw_columns={1, 8, 9, 11, 12})
+    return write_csv_columns(path, list(FINDINGS_COLUMNS), csv_columns(list(findings)),
+                             raw_columns={1, 8, 9, 11, 12})
 
 
-def _mapped(values: np.ndarray, func) -> np.ndarray:
+def _dictionary(codes: np.ndarray, texts: list) -> pa.DictionaryArray:
+    """A column given as the texts of its distinct values and each row's code."""
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32, copy=False)),
+                                          pa.array(texts, type=pa.string()))
+
+
+def _mapped(values: np.ndarray, func) -> pa.DictionaryArray:
     """func of each value, worked out once per distinct value."""
     codes, uniques = pd.factorize(pd.Series(values, copy=False), use_na_sentinel=False)
-    out = np.empty(len(uniques), dtype=object)
-    out[:] = [func(u) for u in uniques]
-    return out[codes]
+    return _dictionary(codes, [func(u) for u in uniques])
 
 
-def write_links_csv(path: Path, rec: pd.DataFrame) -> Path:
-    from jiaoyu_fupin.report.csvout import neutralise
+#: the record columns links.csv is made of
+LINKS_READS = ("table", "role", "file", "sheet", "row", "id_number", "name", "registry_id", "link_status",
+               "link_method", "link_score")
 
-    linked = (rec["link_status"] == "linked").to_numpy()
-    method = np.where(linked, rec["link_method"].to_numpy(dtype=object), "none").astype(object)
-    score = np.where(linked, rec["link_score"].to_numpy(dtype=float), 0.0)
+
+def links_columns(rec: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns :func:`write_links_csv` reads, as arrays (object columns as object arrays): a
+    snapshot another thread can read while ``rec`` itself is changed."""
+    return {c: rec[c].to_numpy(dtype=object) if rec[c].dtype == object else rec[c].to_numpy() for c in LINKS_READS}
+
+
+def write_links_csv(path: Path, rec: pd.DataFrame | Mapping[str, np.ndarray], digest=None) -> Path:
+    """links.csv: how each record was linked. ``rec``: the record frame, or its
+    :func:`links_columns`; ``digest`` (e.g. ``hashlib.sha256()``) is updated with the file's bytes."""
+    from jiaoyu_fupin.report.csvout import cell_text, neutralise
+
+    cols = links_columns(rec) if isinstance(rec, pd.DataFrame) else rec
+    obj = lambda c: np.asarray(cols[c], dtype=object)
+    n = len(cols["table"])
+    linked = np.asarray(obj("link_status") == "linked", dtype=bool)
+    # method: the link method of a linked record, else "none" (as text: the distinct values once)
+    m_codes, m_values = pd.factorize(pd.Series(obj("link_method"), dtype=object, copy=False), use_na_sentinel=False)
+    method = _dictionary(np.where(linked, m_codes, len(m_values)), [cell_text(v) for v in m_values] + ["none"])
+    score = np.where(linked, np.asarray(cols["link_score"], dtype=float), 0.0)
     # source, file and sheet are the same on every row of a table: neutralised once per table
-    tables = rec["table"].to_numpy().astype(np.int64)
-    per_table = {}
-    if len(rec):
+    tables = np.asarray(cols["table"]).astype(np.int64)
+    lookup = [[] for _ in range(3)]
+    if n:
         t_ids, first = np.unique(tables, return_index=True)
-        role, file, sheet = (rec[c].to_numpy(dtype=object)[first] for c in ("role", "file", "sheet"))
-        for k, ti in enumerate(t_ids.tolist()):
-            per_table[ti] = (neutralise(str(SOURCE_WORDS.get(role[k], role[k]))), neutralise(str(file[k])),
-                             neutralise(str(sheet[k])))
-    lookup = np.empty((int(tables.max()) + 1 if len(tables) else 0, 3), dtype=object)
-    for ti, texts in per_table.items():
-        lookup[ti] = texts
-    cells = lookup[tables] if len(tables) else np.empty((0, 3), dtype=object)
+        role, file, sheet = (obj(c)[first] for c in ("role", "file", "sheet"))
+        slot = np.zeros(int(t_ids[-1]) + 1, dtype=np.int64)
+        slot[t_ids] = np.arange(len(t_ids))
+        tables = slot[tables]
+        for k in range(len(t_ids)):
+            lookup[0].append(neutralise(str(SOURCE_WORDS.get(role[k], role[k]))))
+            lookup[1].append(neutralise(str(file[k])))
+            lookup[2].append(neutralise(str(sheet[k])))
     columns = [
-        cells[:, 0], cells[:, 1], cells[:, 2],
-        rec["row"].to_numpy().astype(np.int64), rec["id_number"].to_numpy(dtype=object),
-        rec["name"].to_numpy(dtype=object), rec["registry_id"].to_numpy(dtype=object), method,
+        _dictionary(tables, lookup[0]), _dictionary(tables, lookup[1]), _dictionary(tables, lookup[2]),
+        np.asarray(cols["row"]).astype(np.int64), obj("id_number"), obj("name"), obj("registry_id"), method,
         _mapped(score, lambda x: f"{x:.2f}"),
     ]
     # IDs, row numbers, methods and scores are the tool's own, and source/file/sheet were
     # neutralised above: only raw_name is checked here
-    return write_csv_columns(path, list(LINKS_COLUMNS), columns, raw_columns={0, 1, 2, 3, 4, 6, 7, 8})
+    return write_csv_columns(path, list(LINKS_COLUMNS), columns, raw_columns={0, 1, 2, 3, 4, 6, 7, 8},
+                             digest=digest)
 
 
 #: A ledger sheet holding more rows than this is also written as CSV next to the workbook (same
