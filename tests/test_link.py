@@ -151,3 +151,28 @@ def test_roster_without_school_column_takes_school_from_title(files, ids):
     assert prep.schools_filled == 3
     assert set(prep.rec.loc[prep.rec["file"] == "a.xlsx", "school_n"]) == {"清源县城关第一小学"}
     assert school_from_title("", "名单.xlsx") == ""
+
+
+def test_school_from_title_is_reported_by_reconcile_and_dropout(files, ids, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from jiaoyu_fupin.cli import main
+
+    a, = ids(1)
+    reg = files.xlsx("建档立卡.xlsx", [["姓名", "身份证号", "村"], ["张三", a, "东村"]])
+    roster = files.xlsx("名册/a.xlsx", [["清源县城关第一小学学生名册"], ["姓名", "身份证号", "年级", "学籍状态"],
+                                       ["张三", a, "三年级", "在读"]])
+    nat = files.xlsx("全国.xlsx", [["姓名", "身份证号", "资助项目", "金额", "学期"], ["张三", a, "营养改善计划", "400", "2020秋"]])
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["-q", "reconcile", "--registry", str(reg), "--national", str(nat),
+                                    "--roster", str(roster.parent), "--semester", "2020秋", "-o", str(out / "r")])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "r" / "run.json").read_text(encoding="utf-8"))
+    assert any("1 条名册记录所在的表没有“学校名称”列" in w for w in run["warnings"])
+    res = CliRunner().invoke(main, ["-q", "dropout-check", "--registry", str(reg), "--roster", str(roster.parent),
+                                    "--school-year", "2020", "-o", str(out / "d")])
+    assert res.exit_code == 0, res.output
+    run = json.loads((out / "d" / "run.json").read_text(encoding="utf-8"))
+    assert any("1 条名册记录所在的表没有“学校名称”列" in w for w in run["warnings"])

@@ -24,7 +24,7 @@ from jiaoyu_fupin.dropout.workbook import (
 )
 from jiaoyu_fupin.errors import InputError, UsageError
 from jiaoyu_fupin.io.columns_config import load_columns
-from jiaoyu_fupin.link.prepare import prepare
+from jiaoyu_fupin.link.prepare import prepare, schools_filled_warning
 from jiaoyu_fupin.normalize.semesters import parse_school_year_arg
 from jiaoyu_fupin.policy import load_policy
 from jiaoyu_fupin.reconcile.run import (
@@ -129,6 +129,8 @@ def _run_dropout(*, registry, roster, school_year, home_education, elsewhere, pr
         on_progress("judge", 0, 1)
     with stage("judge", len(prep.rec) + len(prep.reg_rows)):
         result: DropoutResult = dropout_check(prep, policy, year)
+        if prep.schools_filled:
+            result.warnings.append(schools_filled_warning(prep.schools_filled))
     if on_progress:
         on_progress("judge", 1, 1)
     with stage("inputs", len(prep.table_list)):

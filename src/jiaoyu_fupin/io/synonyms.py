@@ -17,8 +17,8 @@ re-typed the header).  Matching happens on a normalised header text (``norm_head
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 import unicodedata
+from functools import lru_cache
 
 # priorities (lower wins); the fractional part orders synonyms inside one class
 P_OVERRIDE = 0.0

@@ -130,6 +130,10 @@ def school_from_title(title: str, file: str) -> str:
     return ""
 
 
+def schools_filled_warning(n: int) -> str:
+    return f"有 {n} 条名册记录所在的表没有“学校名称”列，学校按表格标题或文件名确定"
+
+
 #: roles whose sheets are one school's roster
 _ROSTER_ROLES = ("roster", "previous_roster")
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from jiaoyu_fupin.io.columns_config import load_columns
-from jiaoyu_fupin.link.prepare import Prepared, link_frames, prepare, records_frame
+from jiaoyu_fupin.link.prepare import Prepared, link_frames, prepare, records_frame, schools_filled_warning
 from jiaoyu_fupin.model import RowIssue
 from jiaoyu_fupin.normalize.semesters import parse_semester_arg
 from jiaoyu_fupin.payout.engine import PENDING_ORDER, PayoutResult, compute_payout
@@ -112,7 +112,7 @@ def run_payout(*, registry: list[Path], roster: list[Path], semester: str, schoo
     info.policy = policy.to_dict()
     info.accounting = result.accounting
     if n_filled:
-        info.warn(f"有 {n_filled} 条名册记录所在的表没有“学校名称”列，学校按表格标题或文件名确定")
+        info.warn(schools_filled_warning(n_filled))
     for w in result.warnings:
         info.warn(w)
     info.extra.update({"semester": result.semester, "previous_semester": result.previous_semester,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from jiaoyu_fupin import __version__
 from jiaoyu_fupin.io.columns_config import load_columns
-from jiaoyu_fupin.link.prepare import Prepared, prepare
+from jiaoyu_fupin.link.prepare import Prepared, prepare, schools_filled_warning
 from jiaoyu_fupin.normalize.semesters import parse_semester_arg
 from jiaoyu_fupin.policy import load_policy
 from jiaoyu_fupin.reconcile.engine import ReconcileResult, reconcile
@@ -199,6 +199,8 @@ def _judge_and_write(*, prep, policy, sem, out, info, stage, mask_ids, split_by,
     if on_progress:
         on_progress("judge", 0, 1)
     result: ReconcileResult = reconcile(prep, policy, sem, stage=stage)
+    if prep.schools_filled:
+        result.warnings.append(schools_filled_warning(prep.schools_filled))
     if on_progress:
         on_progress("judge", 1, 1)
     with stage("inputs", len(prep.table_list)):
