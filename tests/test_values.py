@@ -323,3 +323,16 @@ def test_sexes_of_vectorised_large():
     out = sexes_of(s)
     assert out.iloc[:4].tolist() == ["男", "女", "女", ""]
     assert len(out) == 200_000
+
+
+@pytest.mark.parametrize("stage, grade, expected", [
+    ("幼儿园", 2, "中班"), ("小学", 3, "三年级"), ("初中", 8.0, "八年级"), ("高中", 1, "高一"),
+    ("中职", 2, "中职二年级"), ("小学", None, "小学"), ("小学", float("nan"), "小学"), (None, 4, "4年级"),
+    ("", None, ""), ("高职", 1, "高职1年级"),
+])
+def test_grade_label(stage, grade, expected):
+    from jiaoyu_fupin.normalize.values import grade_label
+    from jiaoyu_fupin.reconcile.engine import grade_text
+
+    assert grade_label(stage, grade) == expected
+    assert grade_text(stage, grade) == expected     # the ledgers use the same words

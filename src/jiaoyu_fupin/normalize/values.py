@@ -654,3 +654,40 @@ def sex_of(text: Any) -> str:
 def sexes_of(series: Any) -> pd.Series:
     """Vectorised :func:`sex_of`."""
     return map_distinct(series, sex_of)
+
+
+# ---- grade labels -----------------------------------------------------------------------------
+
+_LABEL_CN = "零一二三四五六七八九"
+_LABEL_KINDER = {0: "托班", 1: "小班", 2: "中班", 3: "大班"}
+_LABEL_HIGH = {1: "高一", 2: "高二", 3: "高三"}
+
+
+def grade_label(stage: str | None, grade: Any) -> str:
+    """Officer-facing grade: 中班, 三年级, 八年级, 高一, 中职二年级; the stage alone when the
+    grade is unknown."""
+    stage = stage or ""
+    g = grade_value(grade)
+    if g is None:
+        return stage
+    if stage == "幼儿园":
+        return _LABEL_KINDER.get(g, f"幼儿园{g}")
+    if stage == "高中":
+        return _LABEL_HIGH.get(g, f"高中{g}年级")
+    if stage in ("小学", "初中") and 0 < g < 10:
+        return f"{_LABEL_CN[g]}年级"
+    if stage == "中职" and 0 < g < 10:
+        return f"中职{_LABEL_CN[g]}年级"
+    return f"{stage}{g}年级"
+
+
+def grade_value(grade: Any) -> int | None:
+    """A parsed grade (int, float, numpy or pandas number) as int; None when missing."""
+    if grade in ("", None):
+        return None
+    try:
+        if pd.isna(grade):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return int(grade)

@@ -26,6 +26,8 @@ import pandas as pd
 
 from jiaoyu_fupin.link.prepare import Prepared
 from jiaoyu_fupin.normalize.semesters import Semester
+from jiaoyu_fupin.normalize.values import grade_label
+from jiaoyu_fupin.normalize.values import grade_value as _grade_value
 from jiaoyu_fupin.policy.model import STAGES, Policy
 from jiaoyu_fupin.reconcile.engine import account, build_context, registry_status
 from jiaoyu_fupin.reconcile.findings import money
@@ -50,37 +52,6 @@ REASON_INACTIVE = "学籍状态非在读"
 REASON_INELIGIBLE = "不再享受政策"
 REASON_NOT_FUNDED = "不在资助学段"
 
-_CN = "零一二三四五六七八九"
-_KINDER = {0: "托班", 1: "小班", 2: "中班", 3: "大班"}
-_HIGH = {1: "高一", 2: "高二", 3: "高三"}
-
-
-def grade_label(stage: str, grade: Any) -> str:
-    """Officer-facing grade: 中班, 三年级, 八年级, 高一, 中职二年级; the stage alone when the
-    grade is unknown."""
-    g = _grade_value(grade)
-    if g is None:
-        return stage or ""
-    if stage == "幼儿园":
-        return _KINDER.get(g, f"幼儿园{g}")
-    if stage == "高中":
-        return _HIGH.get(g, f"高中{g}年级")
-    if stage in ("小学", "初中") and 0 < g < 10:
-        return f"{_CN[g]}年级"
-    if stage == "中职" and 0 < g < 10:
-        return f"中职{_CN[g]}年级"
-    return f"{stage}{g}年级"
-
-
-def _grade_value(grade: Any) -> int | None:
-    if grade in ("", None):
-        return None
-    try:
-        if pd.isna(grade):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return int(grade)
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from jiaoyu_fupin.normalize.semesters import Semester, parse_semesters
 from jiaoyu_fupin.normalize.values import (
     boardings,
     enrolment_status,
+    grade_label,
     parse_amounts,
     parse_grades,
     parse_tiers,
@@ -497,7 +498,7 @@ def _judge_entitlements(*, ks, pp_k, rid_arr, R, persons, not_enrolled, pk_of, c
             if (person, it.code) in review_block:
                 continue
             add("UNPAID", person, it.code, None, expected=res.amount, paid=None,
-                reason=f"{st}{_grade_label(gr)}在读，{'住校' if bo == '住校' else ('走读' if bo else '')}"
+                reason=f"{grade_label(st, gr)}在读，{'住校' if bo == '住校' else ('走读' if bo else '')}"
                        f"应享受{it.name}，本学期未发放" + (f"（{res.reason}）" if res.reason else ""),
                 extra_refs=[R["roster_ref"][k]])
         elif it is not None:
@@ -505,7 +506,7 @@ def _judge_entitlements(*, ks, pp_k, rid_arr, R, persons, not_enrolled, pk_of, c
                 reason=f"应发 {money(res.amount)} 元（{bo or ''}），实发 {money(paid_amt)} 元")
         else:
             add("OVERPAID", person, code_values[pk_cc[key]], rows_of(key), expected=ZERO, paid=paid_amt,
-                reason=f"{st}{_grade_label(gr)}不在该项目的资助范围内")
+                reason=f"{grade_label(st, gr)}不在该项目的资助范围内")
 
 
 def _by_combination(func, *columns: np.ndarray) -> np.ndarray:
@@ -955,14 +956,9 @@ def _reconcile(prep: Prepared, policy: Policy, semester: Semester, steps: _Stage
 
 
 def grade_text(stage, grade) -> str:
-    """'初中8年级', '高中1年级', '小学' for the ledgers."""
-    return f"{stage or ''}{_grade_label(grade)}"
-
-
-def _grade_label(grade) -> str:
-    if grade in ("", None) or (isinstance(grade, float) and np.isnan(grade)):
-        return ""
-    return f"{int(grade)}年级"
+    """The grade as officers write it ('中班', '三年级', '八年级', '高一'; the stage alone when the
+    grade is unknown) for the ledgers."""
+    return grade_label(stage, grade)
 
 
 def _expected(policy: Policy, code: str, sem: str, r: pd.Series):
