@@ -10,7 +10,8 @@ For each scale it
    --scale S --seed N``: .xlsx with the usual mess) unless ``bench/data/x{S}_seed{N}_v{V}`` already
    holds them (V = ``samplegen.bench.BENCH_VERSION``; a new generator version regenerates);
 2. measures the reference: reading every input file (all sheets, every cell as a string) into
-   pandas DataFrames with fastexcel, the fastest reader available, two files at a time like fupin;
+   pandas DataFrames with fastexcel, the fastest reader available, two files at a time like fupin,
+   and (unless ``--quick``) one file after another; the ratios compare process wall clocks;
 3. runs ``fupin reconcile`` and ``fupin dropout-check`` as subprocesses, timing the wall clock and
    taking the peak memory of each process from ``os.wait4``; the per-stage seconds, rows and peak
    memory come from the run's own ``run.json`` (``stages``, ``extra.peak_rss_mb``).
