@@ -963,15 +963,8 @@ class WorkbookWriter:
                 raise ValueError(f"row {total + 1} of sheet {base_name!r} has {len(row)} values, "
                                  f"expected {ncols}")
             if n_in_part == capacity:          # sheet full: continue on the next part
-                if not result.parts:
-                    self._rename(ws, f"{_cut_utf16(base_name, MAX_SHEET_NAME - 3)}(1)")
-                    part.name = ws.name
-                part.last_data_row = first_data + n_in_part - 1
-                self._end_rows(part, ncols)
-                self._finish_part(part, cols, widths, print_setup, freeze_columns)
-                result.parts.append(part)
-                suffix = f"({len(result.parts) + 1})"
-                ws = self._new_sheet(_cut_utf16(base_name, MAX_SHEET_NAME - len(suffix)) + suffix)
+                ws = self._next_part(result, part, base_name, first_data + n_in_part - 1, ncols, cols, widths,
+                                     print_setup, freeze_columns)
                 emit = self._start_part(ws, cols, convs, title, header_row)
                 part = SheetPart(ws.name, ws, header_row, first_data, first_data - 1)
                 n_in_part = 0
@@ -1031,15 +1024,8 @@ class WorkbookWriter:
             if stop >= n:
                 break
             # sheet full: continue on the next part
-            if not result.parts:
-                self._rename(ws, f"{_cut_utf16(base_name, MAX_SHEET_NAME - 3)}(1)")
-                part.name = ws.name
-            part.last_data_row = first_data + n_in_part - 1
-            self._end_rows(part, ncols)
-            self._finish_part(part, cols, widths, print_setup, freeze_columns)
-            result.parts.append(part)
-            suffix = f"({len(result.parts) + 1})"
-            ws = self._new_sheet(_cut_utf16(base_name, MAX_SHEET_NAME - len(suffix)) + suffix)
+            ws = self._next_part(result, part, base_name, first_data + n_in_part - 1, ncols, cols, widths,
+                                 print_setup, freeze_columns)
             self._start_part(ws, cols, convs, title, header_row)
             emit = self._column_emitter(ws, [c.kind for c in cols], convs)
             part = SheetPart(ws.name, ws, header_row, first_data, first_data - 1)
@@ -1281,6 +1267,21 @@ class WorkbookWriter:
             ws._check_dimensions(part.first_data_row, 0)
             ws._check_dimensions(part.last_data_row, ncols - 1)
             ws.previous_row = part.last_data_row
+
+    def _next_part(self, result, part: SheetPart, base_name: str, last_data_row: int, ncols: int,
+                   cols: list[Column], widths: list[float], print_setup, freeze_columns):
+        """Close a full sheet part (the first one is renamed "…(1)") and open the next sheet,
+        "…(2)" and so on; returns the new worksheet."""
+        ws = part.worksheet
+        if not result.parts:
+            self._rename(ws, f"{_cut_utf16(base_name, MAX_SHEET_NAME - 3)}(1)")
+            part.name = ws.name
+        part.last_data_row = last_data_row
+        self._end_rows(part, ncols)
+        self._finish_part(part, cols, widths, print_setup, freeze_columns)
+        result.parts.append(part)
+        suffix = f"({len(result.parts) + 1})"
+        return self._new_sheet(_cut_utf16(base_name, MAX_SHEET_NAME - len(suffix)) + suffix)
 
     def _measure(self, row: Sequence[Any], cols: list[Column], widths: list[float]) -> None:
         for i, (col, v) in enumerate(zip(cols, row)):
