@@ -57,3 +57,40 @@ def test_keyword_decisions_are_reported():
     assert "HS_TUITION" in got["高中学费减免（高中）"]
     st = P.keyword_decisions("enrolment_status", pd.Series(["在读", "休学中"]))
     assert st == {"休学中": "不在读"}
+
+
+def test_keyword_warning_names_the_values_once():
+    w = P.keyword_warning("enrolment_status", ["在读", "休学中", "休学中", None], where="学生名册")
+    assert w.startswith("学生名册中有政策文件未列出的学籍状态，已按字面判断")
+    assert "“休学中”→不在读" in w and w.count("休学中") == 1
+    assert P.keyword_warning("enrolment_status", ["在读"], where="学生名册") is None
+    w = P.keyword_warning("item", ["高中学费减免"] * 3, ["高中"] * 3, where="资助发放数据")
+    assert "“高中学费减免（高中）”→HS_TUITION" in w
+
+
+def test_reconcile_and_dropout_report_values_decided_by_their_words(files, ids, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from jiaoyu_fupin.cli import main
+
+    a, b = ids(2)
+    reg = files.xlsx("建档立卡.xlsx", [["姓名", "身份证号", "村", "脱贫属性"], ["张三", a, "东村", "脱贫不稳定户（监测）"],
+                                     ["李四", b, "东村", "已脱贫"]])
+    roster = files.xlsx("名册/城关小学.xlsx", [["学校名称", "姓名", "身份证号", "年级", "学籍状态"],
+                                            ["城关小学", "张三", a, "三年级", "正常在读中"],
+                                            ["城关小学", "李四", b, "四年级", "在读"]])
+    nat = files.xlsx("全国.xlsx", [["姓名", "身份证号", "资助项目", "金额", "学期"],
+                                 ["张三", a, "义务教育寄宿生补助", "500", "2020秋"]])
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["-q", "reconcile", "--registry", str(reg), "--national", str(nat),
+                                    "--roster", str(roster.parent), "--semester", "2020秋", "-o", str(out / "r")])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((out / "r" / "run.json").read_text(encoding="utf-8"))["warnings"]
+    assert any(w.startswith("学生名册中有政策文件未列出的学籍状态") and "正常在读中" in w for w in warnings)
+    res = CliRunner().invoke(main, ["-q", "dropout-check", "--registry", str(reg), "--roster", str(roster.parent),
+                                    "--school-year", "2020", "-o", str(out / "d")])
+    assert res.exit_code == 0, res.output
+    warnings = json.loads((out / "d" / "run.json").read_text(encoding="utf-8"))["warnings"]
+    assert any("学籍状态" in w and "正常在读中" in w for w in warnings)

@@ -226,6 +226,10 @@ def _classify_statuses(values: pd.Series, policy: Policy, where: str, warnings: 
         policy.check_values("enrolment_status", unknown, where=where)
     if blank:
         warnings.append(f"{where}中有 {blank} 行未填写学籍状态，按在读处理")
+    used = status[np.flatnonzero(rows)]
+    word = policy.keyword_warning("enrolment_status", used[used != ""], where=where)
+    if word:
+        warnings.append(word)
     active = np.array([True if k is None else bool(k) for k in known], dtype=bool)
     return codes, status, active
 

@@ -327,6 +327,9 @@ def _vectorised(series: pd.Series, func) -> pd.Series:
 # decided this way (Policy.keyword_decisions) so the officer can check it. A value the words do
 # not settle still stops the run.
 
+_KIND_LABELS: Final = {"item": "资助项目名称", "poverty_status": "脱贫属性/监测对象类别",
+                       "enrolment_status": "学籍状态", "hardship_type": "困难类型"}
+
 _ITEM_KINDS: Final = (
     ("tuition", ("免学费", "免学杂费", "学杂费", "学费")),
     ("grant", ("助学金",)),
@@ -502,6 +505,23 @@ class Policy:
         if not fits:
             return IGNORED if kind is not None else None
         return None
+
+    def keyword_warning(self, kind: str, values: Any, stages: Any = None, *, where: str) -> str | None:
+        """The run warning listing the values of ``kind`` in ``where`` that only their words
+        classified (:meth:`keyword_decisions`, worked out on the distinct values), or None."""
+        if stages is None:
+            frame = pd.DataFrame({"v": np.asarray(values, dtype=object)}).drop_duplicates()
+            got = self.keyword_decisions(kind, frame["v"])
+        else:
+            frame = pd.DataFrame({"v": np.asarray(values, dtype=object),
+                                  "s": np.asarray(stages, dtype=object)}).drop_duplicates()
+            got = self.keyword_decisions(kind, frame["v"], frame["s"])
+        if not got:
+            return None
+        shown = "；".join(f"“{k}”→{v}" for k, v in list(got.items())[:20])
+        more = f"（共 {len(got)} 个）" if len(got) > 20 else ""
+        return (f"{where}中有政策文件未列出的{_KIND_LABELS[kind]}，已按字面判断，请核对"
+                f"（判断不对时请在 policy.toml 中列出）：{shown}{more}")
 
     def keyword_decisions(self, kind: str, values: pd.Series, stages: pd.Series | None = None) -> dict[str, str]:
         """Values of ``kind`` that only the keyword fallback classified, with the decision in

@@ -58,7 +58,13 @@ def classify_registry(reg: pd.DataFrame, policy: Policy, warnings: list[str]) ->
     blank = int((status == "").sum())
     if blank:
         warnings.append(f"建档立卡库中有 {blank} 人未填写脱贫属性/监测对象类别，按享受政策处理")
+    _warn(warnings, policy.keyword_warning("poverty_status", status, where="建档立卡库"))
     return elig.fillna(True).astype(bool)
+
+
+def _warn(warnings: list[str], message: str | None) -> None:
+    if message:
+        warnings.append(message)
 
 
 def school_tiers(prep: Prepared) -> dict[str, str]:
@@ -280,6 +286,7 @@ def build_context(prep: Prepared, policy: Policy, roster_roles=("roster",), lean
     blank = int((st_values == "")[st_codes].sum())
     if blank:
         warnings.append(f"学生名册中有 {blank} 行未填写学籍状态，按在读处理")
+    _warn(warnings, policy.keyword_warning("enrolment_status", st_values[np.unique(st_codes)], where="学生名册"))
     active = np.where(act_na, True, act_values).astype(bool)[st_codes]
     fact_key, facts = _fact_codes(full, prep, at=pos)
     link_reg = rec["link_reg"].to_numpy()[pos]
@@ -632,6 +639,7 @@ def _reconcile(prep: Prepared, policy: Policy, semester: Semester, steps: _Stage
     if unresolved.any():
         policy.check_values("item", pd.Series(item[unresolved], dtype=object).value_counts().to_dict(),
                             where="资助发放数据")
+    _warn(warnings, policy.keyword_warning("item", item, stage_use, where="资助发放数据"))
     keep = codes != IGNORED
     pos, codes, amount_d, link_reg = pos[keep], codes[keep], amount_d[keep], link_reg[keep]
     hardship = pcol("hardship_type")
@@ -643,6 +651,7 @@ def _reconcile(prep: Prepared, policy: Policy, semester: Semester, steps: _Stage
         if unknown.any():
             policy.check_values("hardship_type", pd.Series(hardship[unknown], dtype=object).value_counts().to_dict(),
                                 where="全国学生资助系统")
+    _warn(warnings, policy.keyword_warning("hardship_type", hardship, where="全国学生资助系统"))
     role = pcol("role")
     pay_jdlk = np.where(jd_na, False, jd).astype(bool) | (role == "provincial")
     # person key
