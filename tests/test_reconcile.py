@@ -167,6 +167,12 @@ def test_workbook(county, tmp_path):
     assert ws.freeze_panes == "A3"
     # machine output keeps full IDs
     assert any(f["id_number"] == A for f in findings(out))
+    # a DATA_MISMATCH row names the household, the grade and how the record was linked
+    ws = wb["信息不一致"]
+    header = [c.value for c in ws[2]]
+    row = [c.value for c in ws[3]]
+    assert row[header.index("户编号")] and row[header.index("年级")] == "七年级"
+    assert row[header.index("匹配依据")] == "证件号差一位（录入错误）且姓名一致"
 
 
 def test_missing_file_is_a_chinese_error(county, tmp_path):

@@ -927,7 +927,8 @@ def _reconcile(prep: Prepared, policy: Policy, semester: Semester, steps: _Stage
         pos = np.flatnonzero(mask)
         cols = {c: rec[c].to_numpy()[pos] for c in ("file", "sheet", "row", "school", "township", "village",
                                                      "id_number", "name", "id", "id_status", "id_note",
-                                                     "link_reg", "link_score", "link_mismatch", "link_candidates")}
+                                                     "link_reg", "link_method", "link_score", "link_mismatch",
+                                                     "link_candidates")}
         cols["ref"] = _refs_of(cols["file"], cols["sheet"], cols["row"])
         return pos, cols
 
@@ -940,7 +941,9 @@ def _reconcile(prep: Prepared, policy: Policy, semester: Semester, steps: _Stage
                                 R["village"][k], None, None,
                                 f"{D['link_mismatch'][n]}：原表证件号“{D['id_number'][n]}”、姓名“{D['name'][n]}”；"
                                 f"建档立卡库为“{g_rid}”、“{g_name}”",
-                                float(D["link_score"][n]), (D["ref"][n],)))
+                                float(D["link_score"][n]), (D["ref"][n],), household_no=R["household_no"][k],
+                                grade=grade_text(R["stage"][k], R["grade"][k]),
+                                match=method_label(D["link_method"][n])))
     _, D = rows_of(mine & (status == "invalid"))
     for n in range(len(D["ref"])):
         findings.append(Finding("INVALID_ID", D["id_number"][n], D["name"][n], "", sem, D["school"][n],
