@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import numpy as np
+from xlsxwriter.utility import xl_col_to_name
 
 from jiaoyu_fupin.errors import InputError
 
@@ -94,15 +95,6 @@ def human_size(n: float) -> str:
     return f"{n:.1f} TB"  # pragma: no cover
 
 
-def _col_name(c: int) -> str:
-    s = ""
-    c += 1
-    while c:
-        c, rem = divmod(c - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
 @dataclass
 class SheetExtent:
     """What the scan of one worksheet part found (0-based rows/columns of value cells)."""
@@ -145,8 +137,8 @@ class SheetExtent:
     def used_range(self) -> str:
         if self.row_max < 0:
             return ""
-        return (f"{_col_name(self.col_min)}{self.row_min + 1}:"
-                f"{_col_name(self.col_max)}{self.row_max + 1}")
+        return (f"{xl_col_to_name(self.col_min)}{self.row_min + 1}:"
+                f"{xl_col_to_name(self.col_max)}{self.row_max + 1}")
 
 
 @dataclass
@@ -732,7 +724,7 @@ def _exact_scan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> SheetE
                     else:
                         col += 1
                     if col >= EXCEL_MAX_COLS or row >= EXCEL_MAX_ROWS:
-                        raise _BadRef(f"{_col_name(min(col, 99999))}{row + 1}")
+                        raise _BadRef(f"{xl_col_to_name(min(col, 99999))}{row + 1}")
                     if selfclose:
                         in_cell = None
                     else:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_col_to_name
 
 from jiaoyu_fupin.errors import InputError, UsageError
 from jiaoyu_fupin.io.columns_config import ColumnOverrides, load_columns
@@ -304,15 +305,6 @@ def sheet_to_table(raw: RawSheet, source: str | None, overrides: ColumnOverrides
     return build_table(raw, _resolve_duplicates(raw, header), source)
 
 
-def _col_letter(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, rem = divmod(j - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
 def _resolve_duplicates(raw: RawSheet, header: HeaderMatch) -> HeaderMatch:
     """Two header cells with the same text where one is mapped to a field (``身份证号`` twice).
 
@@ -341,7 +333,7 @@ def _resolve_duplicates(raw: RawSheet, header: HeaderMatch) -> HeaderMatch:
         first = raw.columns[filled[0]][start:]
         if all(raw.columns[k][start:] == first for k in filled[1:]):
             continue
-        letters = "、".join(_col_letter(k) for k in filled)
+        letters = "、".join(xl_col_to_name(k) for k in filled)
         raise InputError(
             f"表头中有 {len(filled)} 列都叫“{text}”（第 {letters} 列），内容却不同，无法确定哪一列是"
             f"{FIELD_LABELS.get(fld, fld)}；请删除或改名多余的列，或在 columns.toml 中指定列名",

@@ -35,6 +35,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from xlsxwriter.utility import xl_col_to_name
 
 from jiaoyu_fupin.io import guard
 from jiaoyu_fupin.io.cells import MAX_CELL_CHARS, _text_from_float, _text_from_str, cap_text
@@ -76,15 +77,6 @@ def read_xlsx_fast(path: Path, name: str, sheet_xml: dict[str, bytes] | None = N
         raise
     except BaseException:  # noqa: BLE001 - _Bail, zip/XML trouble, fastexcel errors (incl. Rust panics)
         return None
-
-
-def _col_letters(j: int) -> str:
-    s = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _col_index(letters: bytes) -> int:
@@ -237,7 +229,7 @@ def _apply_cell_types(checks: list, xml: bytes, durations: bool) -> None:
     checks.sort(key=lambda c: (c[0], c[1]))
     pos = 0
     for i, j, s, col in checks:
-        ref = b'<c r="' + _col_letters(j).encode() + str(i + 1).encode() + b'"'
+        ref = b'<c r="' + xl_col_to_name(j).encode() + str(i + 1).encode() + b'"'
         at = xml.find(ref, pos)
         if at < 0:
             raise _Bail   # no r= reference (or not where expected): exact path

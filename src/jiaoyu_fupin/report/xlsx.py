@@ -446,6 +446,15 @@ def _to_decimal(v: object) -> Decimal | None:
     return None
 
 
+def _summed(v: object, money: bool) -> Decimal | None:
+    """What a total row adds for cell value ``v``: exactly what Excel's SUBTOTAL will see, i.e.
+    values written as numbers (in a money column: amounts written as money); None otherwise."""
+    if type(v) is Decimal:
+        return v if v.is_finite() and (not money or _money_decimal(v) is not None) else None
+    d = _to_decimal(v)
+    return d if d is not None and (not money or money_number(v) is not None) else None
+
+
 #: CJK Unified Ideographs and full-width forms: all East-Asian wide/full-width (checked below)
 _COMMON_WIDE = re.compile("[\u4e00-\u9fff\uff01-\uff60]")
 assert all(unicodedata.east_asian_width(chr(c)) in "WF" for c in (*range(0x4E00, 0xA000), *range(0xFF01, 0xFF61)))
@@ -972,14 +981,8 @@ class WorkbookWriter:
             if total < sample:
                 self._measure(row, cols, widths)
             for i in sums:
-                v = row[i]
-                # sum exactly what Excel's SUBTOTAL will see: values written as numbers
-                if type(v) is Decimal:
-                    if v.is_finite() and (i not in money_sums or _money_decimal(v) is not None):
-                        sums[i] += v
-                    continue
-                d = _to_decimal(v)
-                if d is not None and (i not in money_sums or money_number(v) is not None):
+                d = _summed(row[i], i in money_sums)
+                if d is not None:
                     sums[i] += d
             for i in counts:
                 v = row[i]
@@ -1220,13 +1223,10 @@ class WorkbookWriter:
                     sums: dict[int, Any], money_sums: set[int], counts: dict[int, int]) -> None:
         """The totals of rows ``a:b`` given column by column (as :meth:`add_table` row by row)."""
         for i in sums:
+            money = i in money_sums
             for v in columns[i][a:b]:
-                if type(v) is Decimal:
-                    if v.is_finite() and (i not in money_sums or _money_decimal(v) is not None):
-                        sums[i] += v
-                    continue
-                d = _to_decimal(v)
-                if d is not None and (i not in money_sums or money_number(v) is not None):
+                d = _summed(v, money)
+                if d is not None:
                     sums[i] += d
         for i in counts:
             counts[i] += sum(1 for v in columns[i][a:b] if not (_missing(v) or v == ""))

@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from xlsxwriter.utility import xl_col_to_name
 
 from . import ids as idm
 from . import names as nm
@@ -310,15 +311,6 @@ _CORE = (
     '</cp:coreProperties>')
 
 
-def _col_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _esc(v: str) -> str:
     if "&" in v or "<" in v or ">" in v:
         return v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -333,7 +325,7 @@ class FastXlsx:
 
     def __init__(self, path: Path, sheet: str, titles: list[str], headers: list[str], text_cols: set[int]):
         self.zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
-        self.cols = [_col_letter(i) for i in range(max(len(headers), 1))]
+        self.cols = [xl_col_to_name(i) for i in range(max(len(headers), 1))]
         self.text_cols = text_cols
         wb = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
